@@ -1,0 +1,108 @@
+"""Selective dispatch of routed tokens to their LoRA experts.
+
+For tokens ``x [T, d_in]`` routed to ``k`` experts each (``expert_idx [T, k]``, routing
+weights ``w [T, k]``), with stacked expert factors ``A [N, r, d_in]``, ``B [N, d_out, r]``
+and per-expert scales ``s [N]``:
+
+    out[t] = sum_j  w[t, j] * s[e] * B[e] @ (A[e] @ x[t]),    e = expert_idx[t, j]
+
+Only the selected experts are computed: the ``T * k`` (token, slot) pairs are sorted by
+expert and each expert's slots go through two small products (a grouped matmul, see
+:mod:`glider.moe.segment_matmul`), so the cost is ``T * k * r * (d_in + d_out)`` MACs plus
+one read of each selected expert's weights, never ``N`` products per token.
+
+A slot with ``expert_idx == -1`` does no work (e.g. padding tokens).  The weight
+multiplies the rank-``r`` intermediate ``A[e] @ x[t]`` (``r`` numbers per slot, not
+``d_out``).  Gradients flow to ``x``, ``weights`` and, when they require it, to ``A``,
+``B`` and ``scale``.
+
+Layout note: ``A`` and ``B`` may have any strides.  On CPU the grouped kernel reads
+``A`` in its natural ``[N, r, d_in]`` layout and ``B`` fastest as a transposed view of a
+contiguous ``[N, r, d_out]`` tensor (``B_t.transpose(1, 2)``); both are accepted.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from glider.moe.merged import lora_dense_uniform, merged_delta
+from glider.moe.segment_matmul import plan_segments, segment_linear
+
+__all__ = [
+    "lora_dispatch",
+    "lora_loop_reference",
+    "lora_dense_uniform",
+    "merged_delta",
+]
+
+
+def lora_dispatch(
+    x: Tensor,
+    expert_idx: Tensor,
+    weights: Tensor,
+    lora_A: Tensor,
+    lora_B: Tensor,
+    scale: Tensor,
+    *,
+    kernel: str = "auto",
+) -> Tensor:
+    """``out[t] = sum_j w[t,j] s[e] B[e] A[e] x[t]`` over the selected experts only.
+
+    x: ``[T, d_in]``; expert_idx: ``[T, k]`` ints in ``-1..N-1`` (-1 = no expert);
+    weights: ``[T, k]`` (x's dtype or float32); lora_A: ``[N, r, d_in]``;
+    lora_B: ``[N, d_out, r]``; scale: ``[N]``.  Returns ``[T, d_out]`` in x's dtype.
+    kernel: ``"auto"``, ``"grouped"`` or ``"loop"`` (see :func:`segment_linear`).
+    """
+    n_tokens, k = expert_idx.shape
+    n_experts, _, _ = lora_A.shape
+    d_out = lora_B.shape[1]
+    if n_tokens == 0 or k == 0:
+        return x.new_zeros(n_tokens, d_out)
+
+    flat_expert = expert_idx.reshape(-1)  # [S], S = T * k
+    sorted_expert, order = flat_expert.sort()  # [S], [S]; -1 slots first
+    # bin 0 counts the "no expert" slots, bin e + 1 the slots of expert e
+    counts = torch.bincount(flat_expert + 1, minlength=n_experts + 1)  # [N + 1]
+    if counts.numel() != n_experts + 1:
+        raise ValueError(f"expert_idx holds ids >= {n_experts}, the number of experts in lora_A")
+    n_idle = int(counts[0])
+    if n_idle:
+        order, sorted_expert = order[n_idle:], sorted_expert[n_idle:]
+        if order.numel() == 0:
+            return x.new_zeros(n_tokens, d_out)
+    token = order // k if k > 1 else order  # [S'] token of each sorted slot
+    coef = weights.reshape(-1)[order] * scale[sorted_expert]  # [S'] w * s
+    plan = plan_segments(counts[1:])
+
+    rows = x.index_select(0, token)  # [S', d_in]
+    hidden = segment_linear(rows, lora_A, plan, kernel)  # [S', r]
+    hidden = hidden * coef.to(hidden.dtype).unsqueeze(1)  # [S', r]
+    slot_out = segment_linear(hidden, lora_B, plan, kernel)  # [S', d_out]
+    return x.new_zeros(n_tokens, d_out).index_add(0, token, slot_out)  # [T, d_out]
+
+
+def lora_loop_reference(
+    x: Tensor,
+    expert_idx: Tensor,
+    weights: Tensor,
+    lora_A: Tensor,
+    lora_B: Tensor,
+    scale: Tensor,
+) -> Tensor:
+    """Same contract as :func:`lora_dispatch`, computed the plain way.
+
+    For every expert ``e`` in ``0..N-1``: gather the (token, slot) pairs routed to it,
+    ``y = (w * s[e]) * B[e] @ (A[e] @ x)`` on them, scatter-add into the output.
+    The oracle of the tests and the baseline of ``benchmarks/moe_layer.py``.
+    """
+    n_tokens = x.shape[0]
+    out = x.new_zeros(n_tokens, lora_B.shape[1])  # [T, d_out]
+    for expert in range(lora_A.shape[0]):
+        token, slot = (expert_idx == expert).nonzero(as_tuple=True)  # [n_e], [n_e]
+        if token.numel() == 0:
+            continue
+        coef = (weights[token, slot] * scale[expert]).to(x.dtype)  # [n_e]
+        hidden = x[token] @ lora_A[expert].T  # [n_e, r]
+        out = out.index_add(0, token, (hidden @ lora_B[expert].T) * coef.unsqueeze(1))
+    return out
