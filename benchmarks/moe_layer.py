@@ -1,0 +1,185 @@
+"""Speed of the routed MoE-LoRA layer forward against the bare linear layer.
+
+    python benchmarks/moe_layer.py [--device cuda|cpu] [--quick]
+
+For N experts (8, 36, 166, 1000), top-k (1, 2) and tokens (128, 1024), plus N=1000 with
+16 candidates per example, times three variants of one module's forward
+(d_in = d_out = 2048, r = 16, examples of 128 tokens):
+
+- ``bare``:   ``F.linear(x, W, b)``
+- ``routed``: bare + Phatgoose local logits + softmax + top-k + renormalise
+              + :func:`glider.moe.dispatch.lora_dispatch`
+- ``loop``:   the same with :func:`glider.moe.dispatch.lora_loop_reference`
+              (loop over all N experts, gather the tokens routed to each)
+
+Variants are interleaved (shuffled each repetition) and the table reports median time
+RATIOS measured in one run, which is what transfers between machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from glider.moe.dispatch import lora_dispatch, lora_loop_reference  # noqa: E402
+from glider.moe.routing_math import (  # noqa: E402
+    candidate_logits,
+    candidates_to_experts,
+    layer_norm_plain,
+    normalize_gates,
+    topk_route,
+)
+
+D_IN = D_OUT = 2048
+RANK = 16
+EXAMPLE_LEN = 128
+CANDIDATES = 16
+GRID = [(n, k, t) for n in (8, 36, 166, 1000) for k in (1, 2) for t in (128, 1024)]
+
+Dispatch = Callable[[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor], Tensor]
+
+
+@dataclass
+class Module:
+    """One adapted linear module with its expert library (random weights)."""
+
+    weight: Tensor  # [d_out, d_in]
+    bias: Tensor  # [d_out]
+    gates_normed: Tensor  # [N, d_in]  LN(g) / sqrt(d_in)
+    lora_A: Tensor  # [N, r, d_in]
+    lora_B: Tensor  # [N, d_out, r]
+    scale: Tensor  # [N]
+
+
+def make_module(n_experts: int, device: torch.device, gen: torch.Generator) -> Module:
+    def randn(*shape: int, std: float = 1.0) -> Tensor:
+        return (torch.randn(*shape, generator=gen) * std).to(device)
+
+    return Module(
+        weight=randn(D_OUT, D_IN, std=D_IN**-0.5),
+        bias=randn(D_OUT, std=0.01),
+        gates_normed=normalize_gates(randn(n_experts, D_IN)),
+        lora_A=randn(n_experts, RANK, D_IN, std=D_IN**-0.5),
+        # B stored as a transposed view of a contiguous [N, r, d_out] buffer (see dispatch.py)
+        lora_B=randn(n_experts, RANK, D_OUT, std=0.02).transpose(1, 2),
+        scale=torch.full((n_experts,), 1.0 / RANK, device=device),
+    )
+
+
+def routed_forward(
+    x: Tensor, mod: Module, k: int, dispatch: Dispatch, candidate_idx: Tensor | None = None
+) -> Tensor:
+    """Bare linear + local router + top-k + dispatch, as the MoE layer does it."""
+    x_norm = layer_norm_plain(x)  # [T, d_in]
+    if candidate_idx is None:
+        logits = F.linear(x_norm, mod.gates_normed)  # [T, N]
+        expert_idx, weights = topk_route(logits, k)  # [T, k], [T, k]
+    else:
+        n_examples = candidate_idx.shape[0]
+        logits = candidate_logits(x_norm.view(n_examples, -1, D_IN), mod.gates_normed, candidate_idx)
+        local_idx, weights = topk_route(logits, k)  # [B, L, k]
+        expert_idx = candidates_to_experts(local_idx, candidate_idx).view(-1, k)  # [T, k]
+        weights = weights.view(-1, k)
+    delta = dispatch(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale)  # [T, d_out]
+    return F.linear(x, mod.weight, mod.bias) + delta
+
+
+def median_times(variants: dict[str, Callable[[], Tensor]], repeats: int, sync: Callable[[], None]) -> dict[str, float]:
+    """Median seconds per variant; variants interleaved in a fresh random order each repetition."""
+    for fn in variants.values():  # warm-up
+        fn()
+    sync()
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
+    for _ in range(repeats):
+        random.shuffle(names)
+        for name in names:
+            sync()
+            start = time.perf_counter()
+            variants[name]()
+            sync()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in samples.items()}
+
+
+def machine_line(device: torch.device) -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    parts = [f"CPU: {cpu} ({os.cpu_count()} cores, torch threads {torch.get_num_threads()})"]
+    if device.type == "cuda":
+        parts.append(f"GPU: {torch.cuda.get_device_name(device)}")
+    parts.append(f"torch {torch.__version__}, device {device.type}")
+    return "; ".join(parts)
+
+
+def run(device: torch.device, repeats: int) -> list[str]:
+    gen = torch.Generator().manual_seed(0)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    rows = [
+        "| N | k | cand. | tokens | bare ms | routed / bare | loop / bare | routed / loop |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    grid = [(n, k, t, None) for n, k, t in GRID] + [(1000, 2, 1024, CANDIDATES)]
+    modules: dict[int, Module] = {}
+    for n_experts, k, n_tokens, n_cand in grid:
+        mod = modules.setdefault(n_experts, make_module(n_experts, device, gen))
+        x = torch.randn(n_tokens, D_IN, generator=gen).to(device)
+        cand = None
+        if n_cand is not None:
+            global_scores = torch.randn(n_tokens // EXAMPLE_LEN, n_experts, generator=gen).to(device)
+            cand = global_scores.topk(n_cand, dim=-1).indices  # [B, M]
+        with torch.inference_mode():
+            times = median_times(
+                {
+                    "bare": lambda: F.linear(x, mod.weight, mod.bias),
+                    "routed": lambda: routed_forward(x, mod, k, lora_dispatch, cand),
+                    "loop": lambda: routed_forward(x, mod, k, lora_loop_reference, cand),
+                },
+                repeats,
+                sync,
+            )
+        bare = times["bare"]
+        rows.append(
+            f"| {n_experts} | {k} | {n_cand or '-'} | {n_tokens} | {bare * 1e3:.1f} "
+            f"| {times['routed'] / bare:.2f} | {times['loop'] / bare:.2f} | {times['routed'] / times['loop']:.2f} |"
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--quick", action="store_true", help="3 repetitions instead of --repeats")
+    parser.add_argument("--repeats", type=int, default=21, help="timed repetitions per variant (median)")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    repeats = 3 if args.quick else args.repeats
+    print(machine_line(device))
+    print(f"d_in = d_out = {D_IN}, r = {RANK}, examples of {EXAMPLE_LEN} tokens, {repeats} repetitions, medians\n")
+    rows = run(device, repeats)
+    print("\n" + "\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
