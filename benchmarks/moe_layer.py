@@ -11,6 +11,8 @@ For N experts (8, 36, 166, 1000), top-k (1, 2) and tokens (128, 1024), plus N=10
               + :func:`glider.moe.dispatch.lora_dispatch`
 - ``loop``:   the same with :func:`glider.moe.dispatch.lora_loop_reference`
               (loop over all N experts, gather the tokens routed to each)
+- ``routed_all_threads`` (CPU only): ``routed`` with the dispatch on all intra-op threads
+              instead of ``CPU_DISPATCH_THREADS`` (shows the cost of fork/join per small op)
 
 Variants are interleaved (shuffled each repetition) and the table reports median time
 RATIOS measured in one run, which is what transfers between machines.
@@ -35,6 +37,7 @@ from torch import Tensor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import glider.moe.dispatch as dispatch_module  # noqa: E402
 from glider.moe.dispatch import lora_dispatch, lora_loop_reference  # noqa: E402
 from glider.moe.routing_math import (  # noqa: E402
     candidate_logits,
@@ -98,6 +101,16 @@ def routed_forward(
     return F.linear(x, mod.weight, mod.bias) + delta
 
 
+def dispatch_all_threads(*args: Tensor) -> Tensor:
+    """``lora_dispatch`` with torch's own intra-op thread setting."""
+    saved = dispatch_module.CPU_DISPATCH_THREADS
+    dispatch_module.CPU_DISPATCH_THREADS = None
+    try:
+        return lora_dispatch(*args)
+    finally:
+        dispatch_module.CPU_DISPATCH_THREADS = saved
+
+
 def median_times(variants: dict[str, Callable[[], Tensor]], repeats: int, sync: Callable[[], None]) -> dict[str, float]:
     """Median seconds per variant; variants interleaved in a fresh random order each repetition."""
     for fn in variants.values():  # warm-up
@@ -135,9 +148,11 @@ def machine_line(device: torch.device) -> str:
 def run(device: torch.device, repeats: int) -> list[str]:
     gen = torch.Generator().manual_seed(0)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    all_threads = device.type == "cpu" and torch.get_num_threads() > 1
     rows = [
-        "| N | k | cand. | tokens | bare ms | routed / bare | loop / bare | routed / loop |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| N | k | cand. | tokens | bare ms | routed / bare | loop / bare | routed / loop |"
+        + (" routed, all threads / bare |" if all_threads else ""),
+        "|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if all_threads else ""),
     ]
     grid = [(n, k, t, None) for n, k, t in GRID] + [(1000, 2, 1024, CANDIDATES)]
     modules: dict[int, Module] = {}
@@ -148,20 +163,20 @@ def run(device: torch.device, repeats: int) -> list[str]:
         if n_cand is not None:
             global_scores = torch.randn(n_tokens // EXAMPLE_LEN, n_experts, generator=gen).to(device)
             cand = global_scores.topk(n_cand, dim=-1).indices  # [B, M]
+        variants = {
+            "bare": lambda: F.linear(x, mod.weight, mod.bias),
+            "routed": lambda: routed_forward(x, mod, k, lora_dispatch, cand),
+            "loop": lambda: routed_forward(x, mod, k, lora_loop_reference, cand),
+        }
+        if all_threads:
+            variants["routed_all"] = lambda: routed_forward(x, mod, k, dispatch_all_threads, cand)
         with torch.inference_mode():
-            times = median_times(
-                {
-                    "bare": lambda: F.linear(x, mod.weight, mod.bias),
-                    "routed": lambda: routed_forward(x, mod, k, lora_dispatch, cand),
-                    "loop": lambda: routed_forward(x, mod, k, lora_loop_reference, cand),
-                },
-                repeats,
-                sync,
-            )
+            times = median_times(variants, repeats, sync)
         bare = times["bare"]
         rows.append(
             f"| {n_experts} | {k} | {n_cand or '-'} | {n_tokens} | {bare * 1e3:.1f} "
             f"| {times['routed'] / bare:.2f} | {times['loop'] / bare:.2f} | {times['routed'] / times['loop']:.2f} |"
+            + (f" {times['routed_all'] / bare:.2f} |" if all_threads else "")
         )
         print(rows[-1], flush=True)
     return rows

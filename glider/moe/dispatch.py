@@ -26,10 +26,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from glider.moe.cpu_threads import cpu_threads
 from glider.moe.merged import lora_dense_uniform, merged_delta
 from glider.moe.segment_matmul import plan_segments, segment_linear
 
+# Intra-op threads for the dispatch on CPU (None: torch's setting); see cpu_threads.py
+CPU_DISPATCH_THREADS: int | None = 1
+
 __all__ = [
+    "CPU_DISPATCH_THREADS",
     "lora_dispatch",
     "lora_loop_reference",
     "lora_dense_uniform",
@@ -53,7 +58,16 @@ def lora_dispatch(
     weights: ``[T, k]`` (x's dtype or float32); lora_A: ``[N, r, d_in]``;
     lora_B: ``[N, d_out, r]``; scale: ``[N]``.  Returns ``[T, d_out]`` in x's dtype.
     kernel: ``"auto"``, ``"grouped"`` or ``"loop"`` (see :func:`segment_linear`).
+    On CPU it runs with ``CPU_DISPATCH_THREADS`` intra-op threads.
     """
+    with cpu_threads(CPU_DISPATCH_THREADS, x.device):
+        return _dispatch(x, expert_idx, weights, lora_A, lora_B, scale, kernel)
+
+
+def _dispatch(
+    x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor, kernel: str
+) -> Tensor:
+    """Body of :func:`lora_dispatch`."""
     n_tokens, k = expert_idx.shape
     n_experts, _, _ = lora_A.shape
     d_out = lora_B.shape[1]

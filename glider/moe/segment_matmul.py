@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from glider.moe.cpu_threads import cpu_threads
+
 # Keep all groups (no weight copy) while empty groups are at most this many times the
 # non-empty ones; beyond, copy the used weights (see benchmarks/README.md).
 EMPTY_PER_ACTIVE_BEFORE_COMPACTING = 2.0
@@ -78,6 +80,7 @@ class _GroupedLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, rows: Tensor, mats: Tensor, offsets: Tensor) -> Tensor:  # type: ignore[override]
         ctx.save_for_backward(rows, mats, offsets)
+        ctx.n_threads = torch.get_num_threads()  # backward runs like the forward did
         return torch._grouped_mm(rows, mats.transpose(1, 2), offs=offsets)  # [S, q]
 
     @staticmethod
@@ -85,10 +88,11 @@ class _GroupedLinear(torch.autograd.Function):
         rows, mats, offsets = ctx.saved_tensors
         grad = grad.contiguous()  # [S, q]; autograd may hand an expanded (stride 0) grad
         grad_rows = grad_mats = None
-        if ctx.needs_input_grad[0]:
-            grad_rows = torch._grouped_mm(grad, _unit_last_or_first(mats), offs=offsets)  # [S, p]
-        if ctx.needs_input_grad[1]:
-            grad_mats = torch._grouped_mm(grad.t(), rows, offs=offsets)  # [G, q, p]
+        with cpu_threads(ctx.n_threads, grad.device):
+            if ctx.needs_input_grad[0]:
+                grad_rows = torch._grouped_mm(grad, _unit_last_or_first(mats), offs=offsets)  # [S, p]
+            if ctx.needs_input_grad[1]:
+                grad_mats = torch._grouped_mm(grad.t(), rows, offs=offsets)  # [G, q, p]
         return grad_rows, grad_mats, None
 
 
