@@ -8,7 +8,7 @@ For N experts (8, 36, 166, 1000), top-k (1, 2) and tokens (128, 1024), plus N=10
 
 - ``bare``:   ``F.linear(x, W, b)``
 - ``routed``: bare + Phatgoose local logits + softmax + top-k + renormalise
-              + :func:`glider.moe.dispatch.lora_dispatch`
+              + :func:`glider.moe.dispatch.lora_dispatch` (accumulating into the bare output)
 - ``loop``:   the same with :func:`glider.moe.dispatch.lora_loop_reference`
               (loop over all N experts, gather the tokens routed to each)
 - ``routed_all_threads`` (CPU only): ``routed`` with the dispatch on all intra-op threads
@@ -53,9 +53,6 @@ EXAMPLE_LEN = 128
 CANDIDATES = 16
 GRID = [(n, k, t) for n in (8, 36, 166, 1000) for k in (1, 2) for t in (128, 1024)]
 
-Dispatch = Callable[[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor], Tensor]
-
-
 @dataclass
 class Module:
     """One adapted linear module with its expert library (random weights)."""
@@ -83,32 +80,35 @@ def make_module(n_experts: int, device: torch.device, gen: torch.Generator) -> M
     )
 
 
-def routed_forward(
-    x: Tensor, mod: Module, k: int, dispatch: Dispatch, candidate_idx: Tensor | None = None
-) -> Tensor:
-    """Bare linear + local router + top-k + dispatch, as the MoE layer does it."""
+def route(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Local router: ``LN(x)``, logits over all experts or the example's candidates, top-k."""
     x_norm = layer_norm_plain(x)  # [T, d_in]
     if candidate_idx is None:
         logits = F.linear(x_norm, mod.gates_normed)  # [T, N]
-        expert_idx, weights = topk_route(logits, k)  # [T, k], [T, k]
-    else:
-        n_examples = candidate_idx.shape[0]
-        logits = candidate_logits(x_norm.view(n_examples, -1, D_IN), mod.gates_normed, candidate_idx)
-        local_idx, weights = topk_route(logits, k)  # [B, L, k]
-        expert_idx = candidates_to_experts(local_idx, candidate_idx).view(-1, k)  # [T, k]
-        weights = weights.view(-1, k)
-    delta = dispatch(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale)  # [T, d_out]
-    return F.linear(x, mod.weight, mod.bias) + delta
+        return topk_route(logits, k)  # [T, k], [T, k]
+    n_examples = candidate_idx.shape[0]
+    logits = candidate_logits(x_norm.view(n_examples, -1, D_IN), mod.gates_normed, candidate_idx)  # [B, L, M]
+    local_idx, weights = topk_route(logits, k)  # [B, L, k]
+    return candidates_to_experts(local_idx, candidate_idx).view(-1, k), weights.view(-1, k)
 
 
-def dispatch_all_threads(*args: Tensor) -> Tensor:
-    """``lora_dispatch`` with torch's own intra-op thread setting."""
+def routed_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None, dispatch_threads: int | None) -> Tensor:
+    """Bare linear + local router + top-k + ``lora_dispatch`` accumulating into the bare output."""
+    expert_idx, weights = route(x, mod, k, candidate_idx)
+    base = F.linear(x, mod.weight, mod.bias)  # [T, d_out]
     saved = dispatch_module.CPU_DISPATCH_THREADS
-    dispatch_module.CPU_DISPATCH_THREADS = None
+    dispatch_module.CPU_DISPATCH_THREADS = dispatch_threads
     try:
-        return lora_dispatch(*args)
+        return lora_dispatch(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale, out=base)
     finally:
         dispatch_module.CPU_DISPATCH_THREADS = saved
+
+
+def loop_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None) -> Tensor:
+    """The same layer with the plain per-expert loop."""
+    expert_idx, weights = route(x, mod, k, candidate_idx)
+    base = F.linear(x, mod.weight, mod.bias)  # [T, d_out]
+    return base + lora_loop_reference(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale)
 
 
 def median_times(variants: dict[str, Callable[[], Tensor]], repeats: int, sync: Callable[[], None]) -> dict[str, float]:
@@ -165,11 +165,11 @@ def run(device: torch.device, repeats: int) -> list[str]:
             cand = global_scores.topk(n_cand, dim=-1).indices  # [B, M]
         variants = {
             "bare": lambda: F.linear(x, mod.weight, mod.bias),
-            "routed": lambda: routed_forward(x, mod, k, lora_dispatch, cand),
-            "loop": lambda: routed_forward(x, mod, k, lora_loop_reference, cand),
+            "routed": lambda: routed_forward(x, mod, k, cand, dispatch_module.CPU_DISPATCH_THREADS),
+            "loop": lambda: loop_forward(x, mod, k, cand),
         }
         if all_threads:
-            variants["routed_all"] = lambda: routed_forward(x, mod, k, dispatch_all_threads, cand)
+            variants["routed_all"] = lambda: routed_forward(x, mod, k, cand, None)
         with torch.inference_mode():
             times = median_times(variants, repeats, sync)
         bare = times["bare"]

@@ -51,6 +51,7 @@ def lora_dispatch(
     scale: Tensor,
     *,
     kernel: str = "auto",
+    out: Tensor | None = None,
 ) -> Tensor:
     """``out[t] = sum_j w[t,j] s[e] B[e] A[e] x[t]`` over the selected experts only.
 
@@ -58,21 +59,32 @@ def lora_dispatch(
     weights: ``[T, k]`` (x's dtype or float32); lora_A: ``[N, r, d_in]``;
     lora_B: ``[N, d_out, r]``; scale: ``[N]``.  Returns ``[T, d_out]`` in x's dtype.
     kernel: ``"auto"``, ``"grouped"`` or ``"loop"`` (see :func:`segment_linear`).
+    out: optional ``[T, d_out]`` tensor in x's dtype (e.g. the frozen layer's ``W x + b``)
+    that the result is added into in place and returned; saves a zero buffer and an
+    addition (autograd-safe: ``F.linear`` does not keep its output for backward).
     On CPU it runs with ``CPU_DISPATCH_THREADS`` intra-op threads.
     """
     with cpu_threads(CPU_DISPATCH_THREADS, x.device):
-        return _dispatch(x, expert_idx, weights, lora_A, lora_B, scale, kernel)
+        if out is None:
+            out = x.new_zeros(expert_idx.shape[0], lora_B.shape[1])  # [T, d_out]
+        return _dispatch_into(out, x, expert_idx, weights, lora_A, lora_B, scale, kernel)
 
 
-def _dispatch(
-    x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor, kernel: str
+def _dispatch_into(
+    out: Tensor,
+    x: Tensor,
+    expert_idx: Tensor,
+    weights: Tensor,
+    lora_A: Tensor,
+    lora_B: Tensor,
+    scale: Tensor,
+    kernel: str,
 ) -> Tensor:
     """Body of :func:`lora_dispatch`."""
     n_tokens, k = expert_idx.shape
-    n_experts, _, _ = lora_A.shape
-    d_out = lora_B.shape[1]
+    n_experts = lora_A.shape[0]
     if n_tokens == 0 or k == 0:
-        return x.new_zeros(n_tokens, d_out)
+        return out
 
     flat_expert = expert_idx.reshape(-1)  # [S], S = T * k
     sorted_expert, order = flat_expert.sort()  # [S], [S]; -1 slots first
@@ -84,7 +96,7 @@ def _dispatch(
     if n_idle:
         order, sorted_expert = order[n_idle:], sorted_expert[n_idle:]
         if order.numel() == 0:
-            return x.new_zeros(n_tokens, d_out)
+            return out
     token = order // k if k > 1 else order  # [S'] token of each sorted slot
     coef = weights.reshape(-1)[order] * scale[sorted_expert]  # [S'] w * s
     plan = plan_segments(counts[1:])
@@ -93,7 +105,7 @@ def _dispatch(
     hidden = segment_linear(rows, lora_A, plan, kernel)  # [S', r]
     hidden = hidden * coef.to(hidden.dtype).unsqueeze(1)  # [S', r]
     slot_out = segment_linear(hidden, lora_B, plan, kernel)  # [S', d_out]
-    return x.new_zeros(n_tokens, d_out).index_add(0, token, slot_out)  # [T, d_out]
+    return out.index_add_(0, token, slot_out)  # [T, d_out]
 
 
 def lora_loop_reference(
@@ -118,5 +130,5 @@ def lora_loop_reference(
             continue
         coef = (weights[token, slot] * scale[expert]).to(x.dtype)  # [n_e]
         hidden = x[token] @ lora_A[expert].T  # [n_e, r]
-        out = out.index_add(0, token, (hidden @ lora_B[expert].T) * coef.unsqueeze(1))
+        out.index_add_(0, token, (hidden @ lora_B[expert].T) * coef.unsqueeze(1))
     return out

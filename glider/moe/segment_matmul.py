@@ -2,7 +2,7 @@
 
 ``out[s] = mats[g(s)] @ rows[s]`` where the rows of group ``g`` are the contiguous block
 ``rows[start_g : start_g + count_g]`` (rows are sorted by group).  This is the only
-place where expert weights meet tokens: each kept group costs one small matrix product
+place where expert weights meet tokens: each non-empty group costs one small matrix product
 over its own rows, so the work is ``S * p * q`` and every used weight is read once.
 
 Two kernels, same result:
@@ -14,10 +14,9 @@ Two kernels, same result:
 - ``loop``: a Python loop of ``F.linear`` over the non-empty groups (plain autograd).
   Used where ``torch._grouped_mm`` is missing (torch < 2.8) or shapes are unaligned.
 
-Each group that is passed to the grouped kernel costs a few microseconds even when it
-is empty, so with many empty groups (e.g. 128 active experts out of 1000) the plan
-keeps only the non-empty ones; the kernel then works on ``mats[kept]``, a copy of the
-used weights only.
+Empty groups cost the grouped kernel a few microseconds each (measured: 1000 groups of
+which ~120 used is still cheaper than copying the used weights out, because fresh
+multi-megabyte buffers page-fault on CPU), so the plan always covers every group.
 """
 
 from __future__ import annotations
@@ -30,10 +29,6 @@ from torch import Tensor
 
 from glider.moe.cpu_threads import cpu_threads
 
-# Keep all groups (no weight copy) while empty groups are at most this many times the
-# non-empty ones; beyond, copy the used weights (see benchmarks/README.md).
-EMPTY_PER_ACTIVE_BEFORE_COMPACTING = 2.0
-
 _GROUPED_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 KERNELS = ("auto", "grouped", "loop")
 
@@ -42,26 +37,13 @@ KERNELS = ("auto", "grouped", "loop")
 class SegmentPlan:
     """How sorted rows split into groups; shared by every product over the same rows."""
 
-    kept: Tensor | None  # [G'] long ids of the kept groups, None = all groups in order
-    offsets: Tensor  # [G'] int32 cumulative row ends of the kept groups (grouped kernel)
-    counts: list[int]  # [G'] rows of each kept group (loop kernel)
-
-    def weights_for(self, mats: Tensor) -> Tensor:
-        """The kept groups' matrices, ``[G', q, p]`` (a copy only when compacted)."""
-        return mats if self.kept is None else mats.index_select(0, self.kept)
+    offsets: Tensor  # [G] int32 cumulative row ends (grouped kernel)
+    counts: list[int]  # [G] rows of each group (loop kernel)
 
 
 def plan_segments(counts: Tensor) -> SegmentPlan:
     """Plan for rows sorted by group with ``counts [G]`` rows per group."""
-    counts_list = counts.tolist()
-    n_active = sum(1 for c in counts_list if c)
-    n_empty = len(counts_list) - n_active
-    if n_empty > EMPTY_PER_ACTIVE_BEFORE_COMPACTING * max(n_active, 1):
-        kept = counts.nonzero().squeeze(1)  # [G'] long
-        counts = counts.index_select(0, kept)
-        counts_list = [c for c in counts_list if c]
-        return SegmentPlan(kept, counts.cumsum(0, dtype=torch.int32), counts_list)
-    return SegmentPlan(None, counts.cumsum(0, dtype=torch.int32), counts_list)
+    return SegmentPlan(counts.cumsum(0, dtype=torch.int32), counts.tolist())
 
 
 def grouped_kernel_fits(rows: Tensor, mats: Tensor) -> bool:
@@ -110,7 +92,6 @@ def segment_linear(rows: Tensor, mats: Tensor, plan: SegmentPlan, kernel: str = 
     """
     if kernel not in KERNELS:
         raise ValueError(f"unknown segment kernel {kernel!r}; use one of {KERNELS}")
-    mats = plan.weights_for(mats)  # [G', q, p]
     use_grouped = kernel == "grouped" or (kernel == "auto" and grouped_kernel_fits(rows, mats))
     if use_grouped:
         return _GroupedLinear.apply(rows, _unit_last_or_first(mats), plan.offsets)
@@ -118,7 +99,7 @@ def segment_linear(rows: Tensor, mats: Tensor, plan: SegmentPlan, kernel: str = 
 
 
 def _looped_linear(rows: Tensor, mats: Tensor, counts: list[int]) -> Tensor:
-    """Reference-grade kernel: one ``F.linear`` per non-empty group."""
+    """One ``F.linear`` per non-empty group (no weight copy; Python cost per group)."""
     pieces = [
         F.linear(segment, mats[group])  # [count_g, q]
         for group, segment in enumerate(rows.split(counts))
