@@ -11,8 +11,12 @@ For N experts (8, 36, 166, 1000), top-k (1, 2) and tokens (128, 1024), plus N=10
               + :func:`glider.moe.dispatch.lora_dispatch` (accumulating into the bare output)
 - ``loop``:   the same with :func:`glider.moe.dispatch.lora_loop_reference`
               (loop over all N experts, gather the tokens routed to each)
-- ``routed_all_threads`` (CPU only): ``routed`` with the dispatch on all intra-op threads
-              instead of ``CPU_DISPATCH_THREADS`` (shows the cost of fork/join per small op)
+- ``routed_all_threads`` (CPU only): ``routed`` with top-k and dispatch on all intra-op
+              threads instead of ``CPU_DISPATCH_THREADS`` (shows the cost of fork/join per
+              small op on shared cores)
+
+``--threads 1 --clock thread`` times one thread's CPU time (``time.thread_time``), which
+other processes on a shared machine do not inflate; the default is wall-clock time.
 
 Variants are interleaved (shuffled each repetition) and the table reports median time
 RATIOS measured in one run, which is what transfers between machines.
@@ -38,6 +42,7 @@ from torch import Tensor
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import glider.moe.dispatch as dispatch_module  # noqa: E402
+from glider.moe.cpu_threads import cpu_threads  # noqa: E402
 from glider.moe.dispatch import lora_dispatch, lora_loop_reference  # noqa: E402
 from glider.moe.routing_math import (  # noqa: E402
     candidate_logits,
@@ -92,14 +97,28 @@ def route(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None) -> tuple
     return candidates_to_experts(local_idx, candidate_idx).view(-1, k), weights.view(-1, k)
 
 
-def routed_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None, dispatch_threads: int | None) -> Tensor:
-    """Bare linear + local router + top-k + ``lora_dispatch`` accumulating into the bare output."""
-    expert_idx, weights = route(x, mod, k, candidate_idx)
+def routed_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None, small_op_threads: int | None) -> Tensor:
+    """Bare linear + local router + top-k + ``lora_dispatch`` accumulating into the bare output.
+
+    The GEMMs (bare layer, router logits) and LN use all threads; the small ops (softmax,
+    top-k, dispatch) run on ``small_op_threads`` (see glider/moe/cpu_threads.py).
+    """
+    x_norm = layer_norm_plain(x)  # [T, d_in]
+    if candidate_idx is None:
+        logits = F.linear(x_norm, mod.gates_normed)  # [T, N]
+    else:
+        n_examples = candidate_idx.shape[0]
+        logits = candidate_logits(x_norm.view(n_examples, -1, D_IN), mod.gates_normed, candidate_idx)  # [B, L, M]
     base = F.linear(x, mod.weight, mod.bias)  # [T, d_out]
     saved = dispatch_module.CPU_DISPATCH_THREADS
-    dispatch_module.CPU_DISPATCH_THREADS = dispatch_threads
+    dispatch_module.CPU_DISPATCH_THREADS = small_op_threads
     try:
-        return lora_dispatch(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale, out=base)
+        with cpu_threads(small_op_threads, x.device):
+            expert_idx, weights = topk_route(logits, k)  # [T, k] or [B, L, k]
+            if candidate_idx is not None:
+                expert_idx = candidates_to_experts(expert_idx, candidate_idx).view(-1, k)
+                weights = weights.view(-1, k)
+            return lora_dispatch(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale, out=base)
     finally:
         dispatch_module.CPU_DISPATCH_THREADS = saved
 
@@ -111,7 +130,12 @@ def loop_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None) -
     return base + lora_loop_reference(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale)
 
 
-def median_times(variants: dict[str, Callable[[], Tensor]], repeats: int, sync: Callable[[], None]) -> dict[str, float]:
+def median_times(
+    variants: dict[str, Callable[[], Tensor]],
+    repeats: int,
+    sync: Callable[[], None],
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
     """Median seconds per variant; variants interleaved in a fresh random order each repetition."""
     for fn in variants.values():  # warm-up
         fn()
@@ -122,10 +146,10 @@ def median_times(variants: dict[str, Callable[[], Tensor]], repeats: int, sync: 
         random.shuffle(names)
         for name in names:
             sync()
-            start = time.perf_counter()
+            start = clock()
             variants[name]()
             sync()
-            samples[name].append(time.perf_counter() - start)
+            samples[name].append(clock() - start)
     return {name: statistics.median(ts) for name, ts in samples.items()}
 
 
@@ -145,7 +169,7 @@ def machine_line(device: torch.device) -> str:
     return "; ".join(parts)
 
 
-def run(device: torch.device, repeats: int) -> list[str]:
+def run(device: torch.device, repeats: int, clock: Callable[[], float]) -> list[str]:
     gen = torch.Generator().manual_seed(0)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     all_threads = device.type == "cpu" and torch.get_num_threads() > 1
@@ -171,7 +195,7 @@ def run(device: torch.device, repeats: int) -> list[str]:
         if all_threads:
             variants["routed_all"] = lambda: routed_forward(x, mod, k, cand, None)
         with torch.inference_mode():
-            times = median_times(variants, repeats, sync)
+            times = median_times(variants, repeats, sync, clock)
         bare = times["bare"]
         rows.append(
             f"| {n_experts} | {k} | {n_cand or '-'} | {n_tokens} | {bare * 1e3:.1f} "
@@ -187,12 +211,24 @@ def main() -> None:
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--quick", action="store_true", help="3 repetitions instead of --repeats")
     parser.add_argument("--repeats", type=int, default=21, help="timed repetitions per variant (median)")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument(
+        "--clock", choices=["wall", "thread"], default="wall", help="thread: CPU time of one thread (needs --threads 1)"
+    )
     args = parser.parse_args()
     device = torch.device(args.device)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    if args.clock == "thread" and (device.type != "cpu" or torch.get_num_threads() != 1):
+        parser.error("--clock thread measures one CPU thread: use it with --device cpu --threads 1")
+    clock = time.thread_time if args.clock == "thread" else time.perf_counter
     repeats = 3 if args.quick else args.repeats
     print(machine_line(device))
-    print(f"d_in = d_out = {D_IN}, r = {RANK}, examples of {EXAMPLE_LEN} tokens, {repeats} repetitions, medians\n")
-    rows = run(device, repeats)
+    print(
+        f"d_in = d_out = {D_IN}, r = {RANK}, examples of {EXAMPLE_LEN} tokens, {repeats} repetitions, "
+        f"medians of {args.clock}-clock time\n"
+    )
+    rows = run(device, repeats, clock)
     print("\n" + "\n".join(rows))
 
 

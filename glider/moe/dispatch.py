@@ -81,6 +81,7 @@ def _dispatch_into(
     kernel: str,
 ) -> Tensor:
     """Body of :func:`lora_dispatch`."""
+    _check_operands(x, expert_idx, weights, lora_A, lora_B, scale)
     n_tokens, k = expert_idx.shape
     n_experts = lora_A.shape[0]
     if n_tokens == 0 or k == 0:
@@ -106,6 +107,27 @@ def _dispatch_into(
     hidden = hidden * coef.to(hidden.dtype).unsqueeze(1)  # [S', r]
     slot_out = segment_linear(hidden, lora_B, plan, kernel)  # [S', d_out]
     return out.index_add_(0, token, slot_out)  # [T, d_out]
+
+
+def _check_operands(
+    x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor
+) -> None:
+    """Shapes and dtypes of the dispatch operands (Python-side checks only, no sync)."""
+    n_experts, rank, d_in = lora_A.shape
+    if x.dim() != 2 or x.shape[1] != d_in or weights.shape != expert_idx.shape or expert_idx.dim() != 2:
+        raise ValueError(
+            f"lora_dispatch wants x [T, d_in={d_in}], expert_idx and weights [T, k]; got x {tuple(x.shape)}, "
+            f"expert_idx {tuple(expert_idx.shape)}, weights {tuple(weights.shape)}"
+        )
+    if lora_B.shape[0] != n_experts or lora_B.shape[2] != rank or scale.shape != (n_experts,):
+        raise ValueError(
+            f"lora_B must be [N={n_experts}, d_out, r={rank}] and scale [N]; got {tuple(lora_B.shape)}, {tuple(scale.shape)}"
+        )
+    if lora_A.dtype != x.dtype or lora_B.dtype != x.dtype:
+        raise ValueError(
+            f"x is {x.dtype} but lora_A/lora_B are {lora_A.dtype}/{lora_B.dtype}: cast the expert weights "
+            "to the activation dtype once, when the layer is built"
+        )
 
 
 def lora_loop_reference(

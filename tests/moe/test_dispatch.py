@@ -122,19 +122,28 @@ def test_accumulates_into_out(kernel):
     torch.testing.assert_close(w_fast.grad, w_ref.grad, atol=1e-4, rtol=1e-5)
 
 
-def test_rejects_out_of_range_expert():
+def test_rejects_bad_operands():
     x, idx, w, A, B, s = make_case(10, 4, 2, 4, 8, 12)
-    idx[3, 1] = 4
+    bad_idx = idx.clone()
+    bad_idx[3, 1] = 4
     with pytest.raises(ValueError, match="ids >= 4"):
-        lora_dispatch(x, idx, w, A, B, s)
+        lora_dispatch(x, bad_idx, w, A, B, s)
+    with pytest.raises(ValueError, match="d_in=8"):
+        lora_dispatch(x[:, :7], idx, w, A, B, s)
+    with pytest.raises(ValueError, match="weights"):
+        lora_dispatch(x, idx, w[:, :1], A, B, s)
+    with pytest.raises(ValueError, match="lora_B must be"):
+        lora_dispatch(x, idx, w, A, B[:, :, :3], s)
+    with pytest.raises(ValueError, match="cast the expert weights"):
+        lora_dispatch(x, idx, w, A.double(), B.double(), s)
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("train_experts", [False, True])
 def test_gradients_match_reference(kernel, train_experts):
-    case = make_case(48, 7, 2, 4, 16, 12)
-    x, idx, w, A, B, s = case
+    x, idx, w, A, B, s = make_case(48, 7, 2, 4, 16, 12)
     idx[5, 0] = -1
+    idx[idx == 6] = 0  # expert 6 unused: its gradients must be exactly zero
     grads = []
     for fn in (lora_dispatch, lora_loop_reference):
         leaves = [x.clone().requires_grad_(), w.clone().requires_grad_()]
@@ -149,6 +158,8 @@ def test_gradients_match_reference(kernel, train_experts):
         grads.append(torch.autograd.grad(out, leaves, upstream))
     for fast, ref in zip(*grads):
         torch.testing.assert_close(fast, ref, atol=1e-5, rtol=1e-5)
+    if train_experts:
+        assert not grads[0][2][6].any() and not grads[0][3][6].any() and grads[0][4][6] == 0
 
 
 def test_gradcheck_float64():
