@@ -6,19 +6,24 @@ and per-expert scales ``s [N]``:
 
     out[t] = sum_j  w[t, j] * s[e] * B[e] @ (A[e] @ x[t]),    e = expert_idx[t, j]
 
-Only the selected experts are computed: the ``T * k`` (token, slot) pairs are sorted by
-expert and each expert's slots go through two small products (a grouped matmul, see
-:mod:`glider.moe.segment_matmul`), so the cost is ``T * k * r * (d_in + d_out)`` MACs plus
-one read of each selected expert's weights, never ``N`` products per token.
+Only the selected experts are computed, in one of two ways (same result):
 
-A slot with ``expert_idx == -1`` does no work (e.g. padding tokens).  The weight
-multiplies the rank-``r`` intermediate ``A[e] @ x[t]`` (``r`` numbers per slot, not
-``d_out``).  Gradients flow to ``x``, ``weights`` and, when they require it, to ``A``,
-``B`` and ``scale``.
+- grouped (default): the ``T * k`` (token, slot) pairs are sorted by expert and each
+  used expert's slots go through two small products (:mod:`glider.moe.segment_matmul`);
+  each used expert's weights are read once.  A fixed cost per expert (used or not).
+- bag (when there are fewer slots than experts): token order, no sorting, the
+  embedding-bag kernels (:mod:`glider.moe.bag_kernels`); no cost per expert.
 
-Layout note: ``A`` and ``B`` may have any strides.  On CPU the grouped kernel reads
-``A`` in its natural ``[N, r, d_in]`` layout and ``B`` fastest as a transposed view of a
-contiguous ``[N, r, d_out]`` tensor (``B_t.transpose(1, 2)``); both are accepted.
+Either way the work is ``T * k * r * (d_in + d_out)`` MACs plus reading the selected
+experts' weights, never ``N`` products per token.  The weight ``w * s`` multiplies the
+rank-``r`` intermediate ``A[e] @ x[t]`` (``r`` numbers per slot, not ``d_out``).
+
+A slot with ``expert_idx == -1`` does no work (e.g. padding tokens).  Gradients flow to
+``x``, ``weights`` and, when they require it, to ``A``, ``B`` and ``scale``.
+
+Layout: ``A`` and ``B`` may have any strides.  Fastest on CPU: ``A`` contiguous
+``[N, r, d_in]`` and ``B`` a transposed view of a contiguous ``[N, r, d_out]`` tensor
+(``B_t.transpose(1, 2)``); store them so once, when the layer is built.
 """
 
 from __future__ import annotations
@@ -26,14 +31,20 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from glider.moe.bag_kernels import bag_dispatch_into, bag_kernel_fits
 from glider.moe.cpu_threads import cpu_threads
 from glider.moe.merged import lora_dense_uniform, merged_delta
 from glider.moe.segment_matmul import plan_segments, segment_linear
 
 # Intra-op threads for the dispatch on CPU (None: torch's setting); see cpu_threads.py
 CPU_DISPATCH_THREADS: int | None = 1
+# "auto" takes the token-order bag kernels when there are fewer slots than this many per
+# expert: then most experts are idle and the grouped kernel's fixed cost per expert
+# dominates (benchmarks/README.md)
+BAG_BELOW_SLOTS_PER_EXPERT = 1.0
 
 __all__ = [
+    "BAG_BELOW_SLOTS_PER_EXPERT",
     "CPU_DISPATCH_THREADS",
     "lora_dispatch",
     "lora_loop_reference",
@@ -58,7 +69,11 @@ def lora_dispatch(
     x: ``[T, d_in]``; expert_idx: ``[T, k]`` ints in ``-1..N-1`` (-1 = no expert);
     weights: ``[T, k]`` (x's dtype or float32); lora_A: ``[N, r, d_in]``;
     lora_B: ``[N, d_out, r]``; scale: ``[N]``.  Returns ``[T, d_out]`` in x's dtype.
-    kernel: ``"auto"``, ``"grouped"`` or ``"loop"`` (see :func:`segment_linear`).
+    kernel: ``"grouped"`` (sorted slots, :mod:`glider.moe.segment_matmul`), ``"bag"``
+    (token order, :mod:`glider.moe.bag_kernels`), ``"loop"`` (sorted slots, a Python loop
+    over the used experts), or ``"auto"``: bag with fewer than
+    ``BAG_BELOW_SLOTS_PER_EXPERT`` slots per expert when the layouts fit, else grouped
+    (loop where ``torch._grouped_mm`` is missing or the shapes are unaligned).
     out: optional ``[T, d_out]`` tensor in x's dtype (e.g. the frozen layer's ``W x + b``)
     that the result is added into in place and returned; saves a zero buffer and an
     addition (autograd-safe: ``F.linear`` does not keep its output for backward).
@@ -86,6 +101,10 @@ def _dispatch_into(
     n_experts = lora_A.shape[0]
     if n_tokens == 0 or k == 0:
         return out
+    if kernel == "bag" or (
+        kernel == "auto" and expert_idx.numel() < n_experts * BAG_BELOW_SLOTS_PER_EXPERT and bag_kernel_fits(lora_A, lora_B)
+    ):
+        return _bag_path(out, x, expert_idx, weights, lora_A, lora_B, scale)
 
     flat_expert = expert_idx.reshape(-1)  # [S], S = T * k
     sorted_expert, order = flat_expert.sort()  # [S], [S]; -1 slots first
@@ -107,6 +126,19 @@ def _dispatch_into(
     hidden = hidden * coef.to(hidden.dtype).unsqueeze(1)  # [S', r]
     slot_out = segment_linear(hidden, lora_B, plan, kernel)  # [S', d_out]
     return out.index_add_(0, token, slot_out)  # [T, d_out]
+
+
+def _bag_path(
+    out: Tensor, x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor
+) -> Tensor:
+    """Token-order dispatch on the embedding-bag kernels (see bag_kernels.py)."""
+    lowest, highest = torch.aminmax(expert_idx)
+    if int(highest) >= lora_A.shape[0] or int(lowest) < -1:
+        raise ValueError(f"expert_idx holds ids >= {lora_A.shape[0]}, the number of experts in lora_A, or < -1")
+    active = expert_idx >= 0  # [T, k]
+    expert = expert_idx.clamp(min=0)  # [T, k] idle slots point at expert 0 with coef 0
+    coef = (weights * scale[expert] * active).to(x.dtype)  # [T, k]
+    return bag_dispatch_into(out, x, expert, coef, lora_A, lora_B)
 
 
 def _check_operands(

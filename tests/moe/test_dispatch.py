@@ -16,10 +16,11 @@ from glider.moe.routing_math import (
 )
 from glider.moe.segment_matmul import grouped_kernel_fits, plan_segments
 
-KERNELS = ["auto", "grouped", "loop"]
+KERNELS = ["auto", "grouped", "loop", "bag"]
 
 
-def make_case(n_tokens, n_experts, k, rank, d_in, d_out, dtype=torch.float32, seed=0):
+def make_case(n_tokens, n_experts, k, rank, d_in, d_out, dtype=torch.float32, seed=0, b_rank_major=True):
+    """Random operands; ``b_rank_major``: B as a view of a contiguous [N, r, d_out] (the fast layout)."""
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n_tokens, d_in, generator=gen)
     expert_idx = torch.randint(0, n_experts, (n_tokens, k), generator=gen)
@@ -27,7 +28,10 @@ def make_case(n_tokens, n_experts, k, rank, d_in, d_out, dtype=torch.float32, se
     lora_A = torch.randn(n_experts, rank, d_in, generator=gen) / d_in**0.5
     lora_B = torch.randn(n_experts, d_out, rank, generator=gen) / rank**0.5
     scale = torch.rand(n_experts, generator=gen) + 0.5
-    return x.to(dtype), expert_idx, weights, lora_A.to(dtype), lora_B.to(dtype), scale
+    lora_B = lora_B.to(dtype)
+    if b_rank_major:
+        lora_B = lora_B.transpose(1, 2).contiguous().transpose(1, 2)
+    return x.to(dtype), expert_idx, weights, lora_A.to(dtype), lora_B, scale
 
 
 def naive_output(x, expert_idx, weights, lora_A, lora_B, scale):
@@ -56,8 +60,9 @@ SHAPES = [
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("kernel", KERNELS)
-def test_matches_loop_reference_float32(shape, kernel):
-    case = make_case(*shape)
+@pytest.mark.parametrize("b_rank_major", [True, False])
+def test_matches_loop_reference_float32(shape, kernel, b_rank_major):
+    case = make_case(*shape, b_rank_major=b_rank_major)
     if kernel == "grouped" and not grouped_kernel_fits(case[0], case[3]):
         pytest.skip("shape not aligned for torch._grouped_mm")
     reference = lora_loop_reference(*case)
@@ -126,8 +131,9 @@ def test_rejects_bad_operands():
     x, idx, w, A, B, s = make_case(10, 4, 2, 4, 8, 12)
     bad_idx = idx.clone()
     bad_idx[3, 1] = 4
-    with pytest.raises(ValueError, match="ids >= 4"):
-        lora_dispatch(x, bad_idx, w, A, B, s)
+    for kernel in KERNELS:
+        with pytest.raises(ValueError, match="ids >= 4"):
+            lora_dispatch(x, bad_idx, w, A, B, s, kernel=kernel)
     with pytest.raises(ValueError, match="d_in=8"):
         lora_dispatch(x[:, :7], idx, w, A, B, s)
     with pytest.raises(ValueError, match="weights"):
@@ -148,8 +154,10 @@ def test_gradients_match_reference(kernel, train_experts):
     for fn in (lora_dispatch, lora_loop_reference):
         leaves = [x.clone().requires_grad_(), w.clone().requires_grad_()]
         if train_experts:
-            leaves += [A.clone().requires_grad_(), B.clone().requires_grad_(), s.clone().requires_grad_()]
-            args = (leaves[0], idx, leaves[1], *leaves[2:])
+            trained_a = A.clone().requires_grad_(kernel != "bag")  # the bag kernel gives A no gradient
+            leaves += [B.clone().requires_grad_(), s.clone().requires_grad_()]
+            leaves += [trained_a] if kernel != "bag" else []
+            args = (leaves[0], idx, leaves[1], trained_a, *leaves[2:4])
         else:
             args = (leaves[0], idx, leaves[1], A, B, s)
         kwargs = {"kernel": kernel} if fn is lora_dispatch else {}
@@ -158,16 +166,42 @@ def test_gradients_match_reference(kernel, train_experts):
         grads.append(torch.autograd.grad(out, leaves, upstream))
     for fast, ref in zip(*grads):
         torch.testing.assert_close(fast, ref, atol=1e-5, rtol=1e-5)
-    if train_experts:
-        assert not grads[0][2][6].any() and not grads[0][3][6].any() and grads[0][4][6] == 0
+    if train_experts:  # leaves: x, w, B, s (, A)
+        assert all(not g[6].any() for g in grads[0][2:])
 
 
-def test_gradcheck_float64():
+def test_bag_kernel_refuses_to_train_a():
+    x, idx, w, A, B, s = make_case(8, 3, 2, 4, 8, 8)
+    with pytest.raises(ValueError, match="no gradient"):
+        lora_dispatch(x, idx, w, A.requires_grad_(), B, s, kernel="bag")
+    # auto falls back to the grouped kernel, which trains A
+    out = lora_dispatch(x, idx[:1, :1], w[:1, :1], A, B, torch.ones(3), kernel="auto")
+    assert out.requires_grad
+
+
+def test_auto_takes_bag_kernel_only_with_fewer_slots_than_experts(monkeypatch):
+    import glider.moe.dispatch as dispatch
+
+    calls = []
+    real = dispatch._bag_path
+    monkeypatch.setattr(dispatch, "_bag_path", lambda *a: calls.append(1) or real(*a))
+    x, idx, w, A, B, s = make_case(6, 20, 2, 4, 8, 8)  # 12 slots < 20 experts
+    lora_dispatch(x, idx, w, A, B, s)
+    assert calls == [1]
+    lora_dispatch(x, idx, w, A, B.contiguous(), s)  # B layout not a free table: grouped
+    x, idx, w, A, B, s = make_case(30, 20, 2, 4, 8, 8)  # 60 slots >= 20 experts
+    lora_dispatch(x, idx, w, A, B, s)
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("kernel", ["loop", "bag"])  # the grouped kernel has no float64
+def test_gradcheck_float64(kernel):
     x, idx, w, A, B, s = (t.double() if t.is_floating_point() else t for t in make_case(6, 3, 2, 4, 8, 4))
+    idx[2, 1] = -1
     x.requires_grad_()
     w.requires_grad_()
     B.requires_grad_()
-    assert torch.autograd.gradcheck(lambda x, w, B: lora_dispatch(x, idx, w, A, B, s, kernel="loop"), (x, w, B))
+    assert torch.autograd.gradcheck(lambda x, w, B: lora_dispatch(x, idx, w, A, B, s, kernel=kernel), (x, w, B))
 
 
 def test_merged_delta_and_dense_uniform_agree():
