@@ -42,10 +42,12 @@ CPU_DISPATCH_THREADS: int | None = 1
 # expert: then most experts are idle and the grouped kernel's fixed cost per expert
 # dominates (benchmarks/README.md)
 BAG_BELOW_SLOTS_PER_EXPERT = 1.0
+KERNELS = ("auto", "grouped", "bag", "loop")
 
 __all__ = [
     "BAG_BELOW_SLOTS_PER_EXPERT",
     "CPU_DISPATCH_THREADS",
+    "KERNELS",
     "lora_dispatch",
     "lora_loop_reference",
     "lora_dense_uniform",
@@ -95,17 +97,32 @@ def _dispatch_into(
     scale: Tensor,
     kernel: str,
 ) -> Tensor:
-    """Body of :func:`lora_dispatch`."""
+    """Body of :func:`lora_dispatch`: checks, then the kernel choice."""
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown dispatch kernel {kernel!r}; use one of {KERNELS}")
     _check_operands(x, expert_idx, weights, lora_A, lora_B, scale)
-    n_tokens, k = expert_idx.shape
     n_experts = lora_A.shape[0]
-    if n_tokens == 0 or k == 0:
+    if expert_idx.numel() == 0:
         return out
-    if kernel == "bag" or (
-        kernel == "auto" and expert_idx.numel() < n_experts * BAG_BELOW_SLOTS_PER_EXPERT and bag_kernel_fits(lora_A, lora_B)
-    ):
+    few_slots = expert_idx.numel() < n_experts * BAG_BELOW_SLOTS_PER_EXPERT
+    if kernel == "bag" or (kernel == "auto" and few_slots and bag_kernel_fits(lora_A, lora_B)):
         return _bag_path(out, x, expert_idx, weights, lora_A, lora_B, scale)
+    return _sorted_path(out, x, expert_idx, weights, lora_A, lora_B, scale, kernel)
 
+
+def _sorted_path(
+    out: Tensor,
+    x: Tensor,
+    expert_idx: Tensor,
+    weights: Tensor,
+    lora_A: Tensor,
+    lora_B: Tensor,
+    scale: Tensor,
+    kernel: str,
+) -> Tensor:
+    """Slots sorted by expert, two segment products per used expert, scatter-add."""
+    n_experts = lora_A.shape[0]
+    k = expert_idx.shape[1]
     flat_expert = expert_idx.reshape(-1)  # [S], S = T * k
     sorted_expert, order = flat_expert.sort()  # [S], [S]; -1 slots first
     # bin 0 counts the "no expert" slots, bin e + 1 the slots of expert e

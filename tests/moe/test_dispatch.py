@@ -140,6 +140,8 @@ def test_rejects_bad_operands():
         lora_dispatch(x, idx, w[:, :1], A, B, s)
     with pytest.raises(ValueError, match="lora_B must be"):
         lora_dispatch(x, idx, w, A, B[:, :, :3], s)
+    with pytest.raises(ValueError, match="unknown dispatch kernel"):
+        lora_dispatch(x, idx, w, A, B, s, kernel="dense")
     with pytest.raises(ValueError, match="cast the expert weights"):
         lora_dispatch(x, idx, w, A.double(), B.double(), s)
 
