@@ -101,7 +101,9 @@ def routed_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None,
     """Bare linear + local router + top-k + ``lora_dispatch`` accumulating into the bare output.
 
     The GEMMs (bare layer, router logits) and LN use all threads; the small ops (softmax,
-    top-k, dispatch) run on ``small_op_threads`` (see glider/moe/cpu_threads.py).
+    top-k, dispatch) run on ``small_op_threads`` (see glider/moe/cpu_threads.py).  With
+    candidates the dispatch takes the token-order bag kernel (each example's tokens share
+    its few candidates), as ``lora_dispatch`` recommends.
     """
     x_norm = layer_norm_plain(x)  # [T, d_in]
     if candidate_idx is None:
@@ -118,7 +120,8 @@ def routed_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None,
             if candidate_idx is not None:
                 expert_idx = candidates_to_experts(expert_idx, candidate_idx).view(-1, k)
                 weights = weights.view(-1, k)
-            return lora_dispatch(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale, out=base)
+            kernel = "auto" if candidate_idx is None else "bag"
+            return lora_dispatch(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale, kernel=kernel, out=base)
     finally:
         dispatch_module.CPU_DISPATCH_THREADS = saved
 

@@ -39,13 +39,16 @@ from glider.moe.segment_matmul import plan_segments, segment_linear
 # Intra-op threads for the dispatch on CPU (None: torch's setting); see cpu_threads.py
 CPU_DISPATCH_THREADS: int | None = 1
 # "auto" takes the token-order bag kernels when there are fewer slots than this many per
-# expert: then most experts are idle and the grouped kernel's fixed cost per expert
-# dominates (benchmarks/README.md)
+# expert (most experts idle: the grouped kernel's fixed cost per expert dominates) or when
+# the whole library of the module is this small (its re-reads stay in cache); see
+# benchmarks/README.md.  With per-example candidate experts pass kernel="bag" explicitly.
 BAG_BELOW_SLOTS_PER_EXPERT = 1.0
+BAG_MAX_LIBRARY_BYTES = 4 * 2**20
 KERNELS = ("auto", "grouped", "bag", "loop")
 
 __all__ = [
     "BAG_BELOW_SLOTS_PER_EXPERT",
+    "BAG_MAX_LIBRARY_BYTES",
     "CPU_DISPATCH_THREADS",
     "KERNELS",
     "lora_dispatch",
@@ -74,8 +77,10 @@ def lora_dispatch(
     kernel: ``"grouped"`` (sorted slots, :mod:`glider.moe.segment_matmul`), ``"bag"``
     (token order, :mod:`glider.moe.bag_kernels`), ``"loop"`` (sorted slots, a Python loop
     over the used experts), or ``"auto"``: bag with fewer than
-    ``BAG_BELOW_SLOTS_PER_EXPERT`` slots per expert when the layouts fit, else grouped
-    (loop where ``torch._grouped_mm`` is missing or the shapes are unaligned).
+    ``BAG_BELOW_SLOTS_PER_EXPERT`` slots per expert or a library of at most
+    ``BAG_MAX_LIBRARY_BYTES`` when the layouts fit, else grouped (loop where
+    ``torch._grouped_mm`` is missing or the shapes are unaligned).  With per-example
+    candidate experts (tokens of one example share a few experts) pass ``"bag"``.
     out: optional ``[T, d_out]`` tensor in x's dtype (e.g. the frozen layer's ``W x + b``)
     that the result is added into in place and returned; saves a zero buffer and an
     addition (autograd-safe: ``F.linear`` does not keep its output for backward).
@@ -104,10 +109,17 @@ def _dispatch_into(
     n_experts = lora_A.shape[0]
     if expert_idx.numel() == 0:
         return out
-    few_slots = expert_idx.numel() < n_experts * BAG_BELOW_SLOTS_PER_EXPERT
-    if kernel == "bag" or (kernel == "auto" and few_slots and bag_kernel_fits(lora_A, lora_B)):
+    if kernel == "bag" or (kernel == "auto" and _prefers_bag(expert_idx, lora_A, lora_B)):
         return _bag_path(out, x, expert_idx, weights, lora_A, lora_B, scale)
     return _sorted_path(out, x, expert_idx, weights, lora_A, lora_B, scale, kernel)
+
+
+def _prefers_bag(expert_idx: Tensor, lora_A: Tensor, lora_B: Tensor) -> bool:
+    """The "auto" rule: bag kernels for sparse routing or a cache-sized library, if they fit."""
+    n_experts, rank, d_in = lora_A.shape
+    library_bytes = n_experts * rank * (d_in + lora_B.shape[1]) * lora_A.element_size()
+    sparse = expert_idx.numel() < n_experts * BAG_BELOW_SLOTS_PER_EXPERT
+    return (sparse or library_bytes <= BAG_MAX_LIBRARY_BYTES) and bag_kernel_fits(lora_A, lora_B)
 
 
 def _sorted_path(

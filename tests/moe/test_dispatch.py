@@ -181,19 +181,23 @@ def test_bag_kernel_refuses_to_train_a():
     assert out.requires_grad
 
 
-def test_auto_takes_bag_kernel_only_with_fewer_slots_than_experts(monkeypatch):
+def test_auto_kernel_choice(monkeypatch):
     import glider.moe.dispatch as dispatch
 
     calls = []
     real = dispatch._bag_path
     monkeypatch.setattr(dispatch, "_bag_path", lambda *a: calls.append(1) or real(*a))
+    x, idx, w, A, B, s = make_case(30, 20, 2, 4, 8, 8)  # 60 slots >= 20 experts, tiny library
+    lora_dispatch(x, idx, w, A, B, s)
+    assert calls == [1]
+    monkeypatch.setattr(dispatch, "BAG_MAX_LIBRARY_BYTES", 0)
+    lora_dispatch(x, idx, w, A, B, s)
+    assert calls == [1]
     x, idx, w, A, B, s = make_case(6, 20, 2, 4, 8, 8)  # 12 slots < 20 experts
     lora_dispatch(x, idx, w, A, B, s)
-    assert calls == [1]
+    assert calls == [1, 1]
     lora_dispatch(x, idx, w, A, B.contiguous(), s)  # B layout not a free table: grouped
-    x, idx, w, A, B, s = make_case(30, 20, 2, 4, 8, 8)  # 60 slots >= 20 experts
-    lora_dispatch(x, idx, w, A, B, s)
-    assert calls == [1]
+    assert calls == [1, 1]
 
 
 @pytest.mark.parametrize("kernel", ["loop", "bag"])  # the grouped kernel has no float64
