@@ -18,8 +18,9 @@ For N experts (8, 36, 166, 1000), top-k (1, 2) and tokens (128, 1024), plus N=10
 ``--threads 1 --clock thread`` times one thread's CPU time (``time.thread_time``), which
 other processes on a shared machine do not inflate; the default is wall-clock time.
 
-Variants are interleaved (shuffled each repetition) and the table reports median time
-RATIOS measured in one run, which is what transfers between machines.
+Variants are interleaved (shuffled each repetition) and the table reports, for each pair,
+the median over repetitions of the time ratio within a repetition (``bare ms`` is the
+median bare time): RATIOS measured in one run, which is what transfers between machines.
 """
 
 from __future__ import annotations
@@ -133,13 +134,13 @@ def loop_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None) -
     return base + lora_loop_reference(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale)
 
 
-def median_times(
+def sample_times(
     variants: dict[str, Callable[[], Tensor]],
     repeats: int,
     sync: Callable[[], None],
     clock: Callable[[], float] = time.perf_counter,
-) -> dict[str, float]:
-    """Median seconds per variant; variants interleaved in a fresh random order each repetition."""
+) -> dict[str, list[float]]:
+    """Seconds per variant and repetition; each repetition runs every variant once, in a fresh random order."""
     for fn in variants.values():  # warm-up
         fn()
     sync()
@@ -153,7 +154,15 @@ def median_times(
             variants[name]()
             sync()
             samples[name].append(clock() - start)
-    return {name: statistics.median(ts) for name, ts in samples.items()}
+    return samples
+
+
+def paired_ratio(samples: dict[str, list[float]], name: str, reference: str) -> float:
+    """Median over repetitions of ``time(name) / time(reference)`` within the same repetition.
+
+    Pairing within a repetition cancels slow drifts of the machine's load.
+    """
+    return statistics.median(a / b for a, b in zip(samples[name], samples[reference]))
 
 
 def machine_line(device: torch.device) -> str:
@@ -198,12 +207,12 @@ def run(device: torch.device, repeats: int, clock: Callable[[], float]) -> list[
         if all_threads:
             variants["routed_all"] = lambda: routed_forward(x, mod, k, cand, None)
         with torch.inference_mode():
-            times = median_times(variants, repeats, sync, clock)
-        bare = times["bare"]
+            samples = sample_times(variants, repeats, sync, clock)
         rows.append(
-            f"| {n_experts} | {k} | {n_cand or '-'} | {n_tokens} | {bare * 1e3:.1f} "
-            f"| {times['routed'] / bare:.2f} | {times['loop'] / bare:.2f} | {times['routed'] / times['loop']:.2f} |"
-            + (f" {times['routed_all'] / bare:.2f} |" if all_threads else "")
+            f"| {n_experts} | {k} | {n_cand or '-'} | {n_tokens} | {statistics.median(samples['bare']) * 1e3:.1f} "
+            f"| {paired_ratio(samples, 'routed', 'bare'):.2f} | {paired_ratio(samples, 'loop', 'bare'):.2f} "
+            f"| {paired_ratio(samples, 'routed', 'loop'):.2f} |"
+            + (f" {paired_ratio(samples, 'routed_all', 'bare'):.2f} |" if all_threads else "")
         )
         print(rows[-1], flush=True)
     return rows
@@ -213,7 +222,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--quick", action="store_true", help="3 repetitions instead of --repeats")
-    parser.add_argument("--repeats", type=int, default=21, help="timed repetitions per variant (median)")
+    parser.add_argument("--repeats", type=int, default=31, help="timed repetitions per variant (median)")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument(
         "--clock", choices=["wall", "thread"], default="wall", help="thread: CPU time of one thread (needs --threads 1)"
