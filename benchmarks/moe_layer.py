@@ -11,9 +11,9 @@ For N experts (8, 36, 166, 1000), top-k (1, 2) and tokens (128, 1024), plus N=10
               + :func:`glider.moe.dispatch.lora_dispatch` (accumulating into the bare output)
 - ``loop``:   the same with :func:`glider.moe.dispatch.lora_loop_reference`
               (loop over all N experts, gather the tokens routed to each)
-- ``routed_all_threads`` (CPU only): ``routed`` with top-k and dispatch on all intra-op
-              threads instead of ``CPU_DISPATCH_THREADS`` (shows the cost of fork/join per
-              small op on shared cores)
+- ``routed_all_threads`` (CPU only): ``routed`` with top-k and the grouped dispatch on
+              all intra-op threads instead of ``CPU_DISPATCH_THREADS`` (shows the cost of
+              fork/join per small op on shared cores)
 
 ``--threads 1 --clock thread`` times one thread's CPU time (``time.thread_time``), which
 other processes on a shared machine do not inflate; the default is wall-clock time.
@@ -101,8 +101,8 @@ def route(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None) -> tuple
 def routed_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None, small_op_threads: int | None) -> Tensor:
     """Bare linear + local router + top-k + ``lora_dispatch`` accumulating into the bare output.
 
-    The GEMMs (bare layer, router logits) and LN use all threads; the small ops (softmax,
-    top-k, dispatch) run on ``small_op_threads`` (see glider/moe/cpu_threads.py).  With
+    The GEMMs (bare layer, router logits) and LN use all threads; softmax, top-k and the
+    dispatch's grouped path run on ``small_op_threads`` (see glider/moe/cpu_threads.py).  With
     candidates the dispatch takes the token-order bag kernel (each example's tokens share
     its few candidates), as ``lora_dispatch`` recommends.
     """

@@ -1,6 +1,6 @@
 """Run a block of many small CPU ops with a fixed number of intra-op threads.
 
-The dispatch issues a few hundred small kernels per call (two tiny matmuls per selected
+The grouped dispatch issues a few hundred small kernels per call (two tiny matmuls per used
 expert).  With several intra-op threads each of them forks and joins the thread team;
 on a machine whose cores are shared with other processes a join can wait a whole
 scheduler slice, which made the dispatch up to 20x slower than on one thread (see

@@ -36,7 +36,9 @@ from glider.moe.cpu_threads import cpu_threads
 from glider.moe.merged import lora_dense_uniform, merged_delta
 from glider.moe.segment_matmul import plan_segments, segment_linear
 
-# Intra-op threads for the dispatch on CPU (None: torch's setting); see cpu_threads.py
+# Intra-op threads on CPU for the sorted paths, which issue two tiny matmuls per used
+# expert (None: torch's setting); see cpu_threads.py.  The bag path is a handful of large
+# kernels and keeps torch's setting.
 CPU_DISPATCH_THREADS: int | None = 1
 # "auto" takes the token-order bag kernels when there are fewer slots than this many per
 # expert (most experts idle: the grouped kernel's fixed cost per expert dominates) or when
@@ -84,12 +86,11 @@ def lora_dispatch(
     out: optional ``[T, d_out]`` tensor in x's dtype (e.g. the frozen layer's ``W x + b``)
     that the result is added into in place and returned; saves a zero buffer and an
     addition (autograd-safe: ``F.linear`` does not keep its output for backward).
-    On CPU it runs with ``CPU_DISPATCH_THREADS`` intra-op threads.
+    On CPU the grouped and loop kernels run with ``CPU_DISPATCH_THREADS`` intra-op threads.
     """
-    with cpu_threads(CPU_DISPATCH_THREADS, x.device):
-        if out is None:
-            out = x.new_zeros(expert_idx.shape[0], lora_B.shape[1])  # [T, d_out]
-        return _dispatch_into(out, x, expert_idx, weights, lora_A, lora_B, scale, kernel)
+    if out is None:
+        out = x.new_zeros(expert_idx.shape[0], lora_B.shape[1])  # [T, d_out]
+    return _dispatch_into(out, x, expert_idx, weights, lora_A, lora_B, scale, kernel)
 
 
 def _dispatch_into(
@@ -111,7 +112,8 @@ def _dispatch_into(
         return out
     if kernel == "bag" or (kernel == "auto" and _prefers_bag(expert_idx, lora_A, lora_B)):
         return _bag_path(out, x, expert_idx, weights, lora_A, lora_B, scale)
-    return _sorted_path(out, x, expert_idx, weights, lora_A, lora_B, scale, kernel)
+    with cpu_threads(CPU_DISPATCH_THREADS, x.device):
+        return _sorted_path(out, x, expert_idx, weights, lora_A, lora_B, scale, kernel)
 
 
 def _prefers_bag(expert_idx: Tensor, lora_A: Tensor, lora_B: Tensor) -> bool:
