@@ -1,0 +1,203 @@
+"""The expert library on disk.
+
+    <library>/library.json                          index: backbone, target modules, experts (in order)
+    <library>/experts/<name>/adapter_config.json    a valid PEFT LoRA adapter ...
+    <library>/experts/<name>/adapter_model.safetensors
+    <library>/experts/<name>/glider.safetensors     Phatgoose gates ("gate.<module>"), Arrow prototypes ("arrow.<module>")
+    <library>/experts/<name>/card.json              task, sample inputs, instruction, what built each part
+    <library>/embeddings/<embedder>/<name>.safetensors  instruction / training-input / probe-query embeddings
+
+Every write is atomic; an expert directory appears complete or not at all, and the index
+only names complete experts. Adding or removing an expert touches nothing of the others.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+from torch import Tensor
+
+from glider.errors import LibraryError
+from glider.io import atomic_directory, atomic_save_tensors, atomic_write_json, read_json
+from glider.library.expert import Expert
+from glider.library.peft_format import load_tensors, read_peft_adapter, write_peft_adapter
+
+FORMAT = "glider-library/1"
+INDEX = "library.json"
+ROUTING_KEYS = "glider.safetensors"
+CARD = "card.json"
+
+
+class ExpertLibrary:
+    """A directory of LoRA experts with an index; knows nothing of routing."""
+
+    def __init__(self, root: str | Path, index: dict[str, Any]) -> None:
+        self.root = Path(root)
+        self.index = index
+
+    # ---------------------------------------------------------------- open / create
+    @classmethod
+    def open(cls, root: str | Path) -> "ExpertLibrary":
+        """Open an existing library; a missing directory or index is one clear error."""
+        root = Path(root)
+        if not root.is_dir():
+            raise LibraryError(
+                f"Library directory '{root}' does not exist. Build it with `python -m glider.run stage=all "
+                f"library.dir={root}` or point library.dir at an existing library."
+            )
+        if not (root / INDEX).is_file():
+            raise LibraryError(f"'{root}' has no {INDEX}: it is not a glider library (or it was never completed).")
+        try:
+            index = read_json(root / INDEX)
+        except ValueError as err:
+            raise LibraryError(f"Cannot parse {root / INDEX}: {err}. Restore it or rebuild the library.") from None
+        library = cls(root, index)
+        library.check_experts_present()
+        return library
+
+    @classmethod
+    def open_or_create(cls, root: str | Path, backbone: dict[str, Any], target_modules: list[str]) -> "ExpertLibrary":
+        """Open the library at ``root``, or create an empty one for ``backbone``."""
+        root = Path(root)
+        if (root / INDEX).is_file():
+            library = cls.open(root)
+            if library.index.get("backbone", {}).get("fingerprint") != backbone.get("fingerprint"):
+                raise LibraryError(
+                    f"Library '{root}' was built for backbone {library.index.get('backbone')} but this run uses "
+                    f"{backbone}. Use another library.dir, or delete the library to rebuild it."
+                )
+            return library
+        index = {"format": FORMAT, "backbone": backbone, "target_modules": list(target_modules), "experts": []}
+        root.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(root / INDEX, index)
+        return cls(root, index)
+
+    def lock(self, timeout: float = -1) -> FileLock:
+        """An inter-process lock for building this library (a second builder waits)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.root / ".lock"), timeout=timeout)
+
+    # ---------------------------------------------------------------- index
+    @property
+    def names(self) -> list[str]:
+        return [e["name"] for e in self.index["experts"]]
+
+    @property
+    def tasks(self) -> list[str]:
+        return [e["task"] for e in self.index["experts"]]
+
+    @property
+    def backbone(self) -> dict[str, Any]:
+        return self.index.get("backbone", {})
+
+    def __len__(self) -> int:
+        return len(self.index["experts"])
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+    def expert_dir(self, name: str) -> Path:
+        return self.root / "experts" / name
+
+    def check_experts_present(self) -> None:
+        """Every expert the index names has its adapter on disk."""
+        for name in self.names:
+            adapter = self.expert_dir(name) / "adapter_model.safetensors"
+            if not adapter.is_file():
+                raise LibraryError(
+                    f"{self.root / INDEX} names expert '{name}' but {adapter} is missing. Rebuild it "
+                    f"(rerun the experts stage) or remove it from the library (glider.library remove)."
+                )
+
+    def _save_index(self) -> None:
+        atomic_write_json(self.root / INDEX, self.index)
+
+    # ---------------------------------------------------------------- experts
+    def add(self, expert: Expert) -> None:
+        """Write the expert's directory atomically, then list it in the index (replacing a same-named one)."""
+        with atomic_directory(self.expert_dir(expert.name)) as tmp:
+            write_peft_adapter(tmp, expert.lora_A, expert.lora_B, expert.rank, expert.lora_alpha, self.backbone.get("id"))
+            self._write_routing_keys(tmp, expert)
+            atomic_write_json(tmp / CARD, {"name": expert.name, "task": expert.task, **expert.card})
+        entries = [e for e in self.index["experts"] if e["name"] != expert.name]
+        position = self.names.index(expert.name) if expert.name in self.names else len(entries)
+        entries.insert(position, {"name": expert.name, "task": expert.task})
+        self.index["experts"] = entries
+        self._save_index()
+
+    def remove(self, name: str) -> None:
+        """Drop an expert from the index, then delete its directory and embeddings."""
+        if name not in self:
+            raise LibraryError(f"No expert '{name}' in library {self.root}. Experts: {', '.join(self.names)}.")
+        self.index["experts"] = [e for e in self.index["experts"] if e["name"] != name]
+        self._save_index()
+        shutil.rmtree(self.expert_dir(name), ignore_errors=True)
+        for path in (self.root / "embeddings").glob(f"*/{name}.safetensors"):
+            path.unlink(missing_ok=True)
+
+    def load(self, name: str, with_keys: bool = True) -> Expert:
+        """Read one expert (LoRA weights, routing keys, card)."""
+        directory = self.expert_dir(name)
+        lora_A, lora_B, rank, alpha = read_peft_adapter(directory)
+        card = read_json(directory / CARD) if (directory / CARD).is_file() else {}
+        expert = Expert(name=name, task=card.get("task", name), rank=rank, lora_alpha=alpha, lora_A=lora_A, lora_B=lora_B, card=card)
+        if with_keys and (directory / ROUTING_KEYS).is_file():
+            for key, value in load_tensors(directory / ROUTING_KEYS).items():
+                kind, module = key.split(".", 1)
+                if kind == "gate":
+                    expert.gates[module] = value.float()
+                elif kind == "arrow":
+                    expert.prototypes[module] = value.float()
+        return expert
+
+    def load_all(self) -> list[Expert]:
+        return [self.load(name) for name in self.names]
+
+    def card(self, name: str) -> dict[str, Any]:
+        path = self.expert_dir(name) / CARD
+        return read_json(path) if path.is_file() else {}
+
+    def update_card(self, name: str, **fields: Any) -> None:
+        """Merge fields into an expert's card.json (atomic)."""
+        card = self.card(name)
+        card.update(fields)
+        atomic_write_json(self.expert_dir(name) / CARD, card)
+
+    def save_routing_keys(self, expert: Expert) -> None:
+        """Rewrite an expert's gates/prototypes file (atomic)."""
+        self._write_routing_keys(self.expert_dir(expert.name), expert)
+
+    @staticmethod
+    def _write_routing_keys(directory: Path, expert: Expert) -> None:
+        tensors = {f"gate.{m}": g for m, g in expert.gates.items()}
+        tensors.update({f"arrow.{m}": p for m, p in expert.prototypes.items()})
+        if tensors:
+            atomic_save_tensors(directory / ROUTING_KEYS, tensors)
+        else:
+            (directory / ROUTING_KEYS).unlink(missing_ok=True)
+
+    # ---------------------------------------------------------------- embeddings
+    def embedding_path(self, embedder: str, name: str) -> Path:
+        return self.root / "embeddings" / embedder / f"{name}.safetensors"
+
+    def save_embeddings(self, embedder: str, name: str, tensors: dict[str, Tensor], metadata: dict[str, str]) -> None:
+        atomic_save_tensors(self.embedding_path(embedder, name), tensors, metadata=metadata)
+
+    def load_embeddings(self, embedder: str, name: str) -> dict[str, Tensor] | None:
+        path = self.embedding_path(embedder, name)
+        return load_tensors(path) if path.is_file() else None
+
+    def embedding_metadata(self, embedder: str, name: str) -> dict[str, str] | None:
+        from safetensors import safe_open
+
+        path = self.embedding_path(embedder, name)
+        if not path.is_file():
+            return None
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                return dict(f.metadata() or {})
+        except Exception:  # a corrupted file counts as absent: the describe stage rewrites it
+            return None
