@@ -1,0 +1,67 @@
+"""The pipeline: stages in order, each skipped when its artifacts are current (resumable).
+
+    backbone -> experts -> gates -> prototypes -> describe -> eval
+
+``stage=all`` builds whatever is missing of the library, then evaluates. Building holds
+an inter-process lock on the library, so two runs never build the same library at once
+(the second waits, then finds everything current and reuses it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from glider.errors import ConfigError
+from glider.stages.backbone_stage import run_backbone
+from glider.stages.context import StageContext
+from glider.stages.describe_stage import run_describe
+from glider.stages.eval_stage import EvalResult, run_eval
+from glider.stages.experts_stage import run_experts
+from glider.stages.gates_stage import run_gates
+from glider.stages.prototypes_stage import run_prototypes
+
+log = logging.getLogger("glider")
+
+BUILD_STAGES: dict[str, Callable[[StageContext], object]] = {
+    "backbone": run_backbone,
+    "experts": run_experts,
+    "gates": run_gates,
+    "prototypes": run_prototypes,
+    "describe": run_describe,
+}
+STAGES = [*BUILD_STAGES, "eval", "all"]
+
+
+def build_library(ctx: StageContext, stages: list[str]) -> None:
+    """Run the named build stages under the library lock."""
+    if ctx.model_cfg.source == "tiny" and "backbone" in stages:
+        run_backbone(ctx)
+        stages = [s for s in stages if s != "backbone"]
+    if not stages:
+        return
+    ctx.library_dir.mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock
+
+    lock = FileLock(str(ctx.library_dir / ".lock"))
+    with lock:
+        for stage in stages:
+            t0 = time.time()
+            BUILD_STAGES[stage](ctx)
+            log.info("stage %s: %.1f s", stage, time.time() - t0)
+
+
+def run_pipeline(ctx: StageContext) -> EvalResult | None:
+    """Run ``cfg.stage`` (default ``all``)."""
+    stage = str(ctx.cfg.stage)
+    if stage not in STAGES:
+        raise ConfigError(f"Unknown stage '{stage}'. Choose one of: {', '.join(STAGES)}.")
+    if stage == "eval":
+        return run_eval(ctx)
+    if stage != "all":
+        build_library(ctx, [stage])
+        return None
+    build = list(ctx.cfg.library.get("build_stages", BUILD_STAGES))
+    build_library(ctx, build)
+    return run_eval(ctx)

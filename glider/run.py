@@ -1,0 +1,49 @@
+"""Hydra entry point: ``python -m glider.run [stage=...] [router=...] [task=...]``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+
+import hydra  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from glider.errors import GliderError  # noqa: E402
+
+log = logging.getLogger("glider")
+
+
+def _run(cfg: DictConfig) -> float | None:
+    from glider.pipeline import run_pipeline
+    from glider.stages.context import StageContext
+
+    start = time.time()
+    result = run_pipeline(StageContext(cfg))
+    log.info("done in %.1f s; run directory: %s", time.time() - start, cfg.paths.run_dir)
+    if result is None:
+        return None
+    objective = cfg.get("objective", "mean_heldin_heldout")
+    avgs = [v for v in (result.averages.get("heldin_avg"), result.averages.get("heldout_avg")) if v == v]
+    if objective == "heldin":
+        return result.averages.get("heldin_avg")
+    return sum(avgs) / len(avgs) if avgs else None
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def main(cfg: DictConfig) -> float | None:
+    """Build what is missing of the library, evaluate, write tables and heatmaps."""
+    try:
+        return _run(cfg)
+    except GliderError as err:
+        print(f"glider: error: {err}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
