@@ -57,7 +57,7 @@ def topk_accuracy(query_emb: torch.Tensor, expert_emb: torch.Tensor, ks: Sequenc
     sims = query_emb @ expert_emb.T  # [n, n]
     own = sims.diagonal().unsqueeze(1)  # [n, 1]
     rank = (sims > own).sum(dim=1)  # [n] experts strictly better than the right one
-    return {k: float((rank < k).float().mean()) for k in ks}
+    return {k: int((rank < k).sum()) / len(rank) for k in ks}
 
 
 def build_embedder(name: str, model_path: str | None = None) -> SentenceEmbedder:
