@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Sequence, Union
 
 from glider.errors import ConfigError, InstructionError
+from glider.instruct.paths import REPO_ROOT
 from glider.instruct.writer import InstructionWriter
 
 Pick = Union[str, int]  # "first", "all" or an index into a task's list of instructions
@@ -22,10 +23,17 @@ class FileWriter(InstructionWriter):
     """
 
     def __init__(self, path: str | os.PathLike, pick: Pick = "first") -> None:
-        self.path = Path(path).expanduser()
+        self.path = self._locate(Path(path).expanduser())
         self.pick = self._check_pick(pick)
         self.name = f"file:{self.path.name}"
         self._table: dict[str, str | list[str]] | None = None  # loaded on first use
+
+    @staticmethod
+    def _locate(path: Path) -> Path:
+        """A relative path is taken from the working directory, else from the repository root."""
+        if path.is_absolute() or path.exists() or not (REPO_ROOT / path).exists():
+            return path
+        return REPO_ROOT / path
 
     @staticmethod
     def _check_pick(pick: Pick) -> Pick:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from glider.errors import ConfigError, InstructionError
 from glider.instruct.file_writer import FileWriter
 from glider.instruct.none_writer import NoneWriter
+from glider.instruct.paths import REPO_ROOT
 from glider.instruct.writer import InstructionWriter
 
 
@@ -90,3 +92,11 @@ def test_file_bad_content_and_pick(tmp_path):
         FileWriter(lists, pick=5).write([], "a")
     with pytest.raises(ConfigError, match="llm.pick"):
         FileWriter(lists, pick="last")
+
+
+def test_file_relative_path_from_repo_root(tmp_path, monkeypatch, glider_instructions):
+    relative = os.path.relpath(glider_instructions / "flan_instruction.json", REPO_ROOT)  # ../shared/...
+    monkeypatch.chdir(tmp_path)  # the relative path does not resolve from here, but does from the repo root
+    writer = FileWriter(relative)
+    assert writer.path == REPO_ROOT / relative
+    assert writer.write([], "p3agnews")
