@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 
 class InstructionCache:
@@ -52,6 +53,15 @@ class InstructionCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def get_or_write(self, backend: str, model: str, prompt: str, produce: Callable[[str], str]) -> str:
+        """The cached answer, else ``produce(prompt)`` stored then returned (a raise stores nothing)."""
+        hit = self.get(backend, model, prompt)
+        if hit is not None:
+            return hit
+        answer = produce(prompt)
+        self.put(backend, model, prompt, answer)
+        return answer
 
     def __len__(self) -> int:
         """Number of stored entries."""

@@ -78,7 +78,7 @@ class HFWriter(InstructionWriter):
         return {k: v.to(self.device) for k, v in tokenizer(prompt, return_tensors="pt").items()}
 
     def generate(self, prompt: str) -> str:
-        """Greedy continuation of ``prompt``, reduced to its first non-empty line."""
+        """Greedy continuation of ``prompt``, reduced to its first non-empty line; raises if empty."""
         import torch
 
         self._load()
@@ -92,21 +92,17 @@ class HFWriter(InstructionWriter):
             )
         self.generations += 1
         new_tokens = out[0, inputs["input_ids"].shape[1]:]
-        return first_line(self._tokenizer.decode(new_tokens, skip_special_tokens=True))
-
-    def write(self, samples: Sequence[str], task: str | None = None) -> str:
-        """Instruction for ``samples`` (cached when ``cache_dir`` is set); raises on an empty answer."""
-        prompt = render_prompt(samples, self.prompt_template)
-        if self.cache is not None:
-            hit = self.cache.get(self.backend, self.model, prompt)
-            if hit is not None:
-                return hit
-        answer = self.generate(prompt)
+        answer = first_line(self._tokenizer.decode(new_tokens, skip_special_tokens=True))
         if not answer:
             raise InstructionError(
                 f"the causal LM '{self.model_name_or_path}' wrote an empty instruction. "
                 "Try a larger llm.max_new_tokens or an instruction-tuned model."
             )
-        if self.cache is not None:
-            self.cache.put(self.backend, self.model, prompt, answer)
         return answer
+
+    def write(self, samples: Sequence[str], task: str | None = None) -> str:
+        """Instruction for ``samples`` (cached when ``cache_dir`` is set); raises on an empty answer."""
+        prompt = render_prompt(samples, self.prompt_template)
+        if self.cache is None:
+            return self.generate(prompt)
+        return self.cache.get_or_write(self.backend, self.model, prompt, self.generate)

@@ -105,14 +105,9 @@ class OpenAIWriter(InstructionWriter):
     def write(self, samples: Sequence[str], task: str | None = None) -> str:
         """Render the prompt from ``samples`` and return the endpoint's stripped answer (cached)."""
         prompt = render_prompt(samples, self.prompt_template)
-        if self.cache is not None:
-            hit = self.cache.get(self.backend, self.model, prompt)
-            if hit is not None:
-                return hit
-        answer = self.complete(prompt)
-        if self.cache is not None:
-            self.cache.put(self.backend, self.model, prompt, answer)
-        return answer
+        if self.cache is None:
+            return self.complete(prompt)
+        return self.cache.get_or_write(self.backend, self.model, prompt, self.complete)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}

@@ -44,3 +44,22 @@ def test_prompt_template_checked():
     for bad in ("no field", "{examples} {task}", "{examples"):
         with pytest.raises(ConfigError, match="prompt_template"):
             check_template(bad)
+
+
+def test_get_or_write_stores_only_successes(tmp_path):
+    cache = InstructionCache(tmp_path)
+    calls = []
+
+    def produce(prompt: str) -> str:
+        calls.append(prompt)
+        return "Answer."
+
+    assert cache.get_or_write("hf", "m", "p", produce) == "Answer."
+    assert cache.get_or_write("hf", "m", "p", produce) == "Answer." and calls == ["p"]
+
+    def fail(prompt: str) -> str:
+        raise InstructionError("down")
+
+    with pytest.raises(InstructionError):
+        cache.get_or_write("hf", "m", "other", fail)
+    assert len(cache) == 1
