@@ -53,3 +53,14 @@ def test_hf_unloadable_model_names_path_and_fix(tmp_path):
 def test_first_line():
     assert first_line("\n  Do it. \nmore") == "Do it."
     assert first_line(" \n ") == ""
+
+
+def test_hf_uses_chat_template_when_present(tiny_lm):
+    writer = HFWriter(tiny_lm, max_new_tokens=4)
+    writer._load()
+    writer._tokenizer.chat_template = (
+        "{% for m in messages %}[user] {{ m['content'] }}{% endfor %}{% if add_generation_prompt %} [bot]{% endif %}"
+    )
+    ids = writer._encode("hi")["input_ids"][0]
+    assert writer._tokenizer.decode(ids, skip_special_tokens=True) == "[user] hi [bot]"
+    assert isinstance(writer.generate("hi"), str)
