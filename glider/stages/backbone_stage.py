@@ -32,6 +32,11 @@ def run_backbone(ctx: StageContext) -> None:
     seed_everything(ctx.seed, workers=True, verbose=False)
     tokenizer = ctx.fresh_tokenizer()
     model = build_tiny_t5(dict(cfg.config), vocab_size=len(tokenizer), pad_id=tokenizer.pad_token_id, eos_id=tokenizer.eos_token_id)
+    start = time.time()
+    if int(pre.steps) <= 0:  # a random backbone (smoke tests on sources without a pretraining objective)
+        save_backbone(model, tokenizer, ctx.backbone_dir, {"fingerprint": ctx.backbone_fingerprint, "seconds": 0.0, "name": cfg.name})
+        log.info("backbone: saved an untrained %s (model.pretrain.steps=0) to %s", cfg.name, ctx.backbone_dir)
+        return
     pairs = ctx.source.pretrain_pairs(int(pre.examples), ctx.seed)
     loader = DataLoader(
         pairs,
@@ -41,7 +46,6 @@ def run_backbone(ctx: StageContext) -> None:
         generator=torch.Generator().manual_seed(ctx.seed),
     )
     log.info("backbone: pretraining %s (%d steps, %d generic pairs)", cfg.name, pre.steps, len(pairs))
-    start = time.time()
     module = Seq2SeqTrainingModule(model, lr=float(pre.lr), weight_decay=float(pre.get("weight_decay", 0.0)), warmup_steps=int(pre.get("warmup_steps", 0)))
     training_trainer(ctx.cfg.trainer, int(pre.steps)).fit(module, loader)
     model.eval()
