@@ -14,7 +14,8 @@ class SyntheticTaskSource(TaskSource):
 
     name = "synthetic"
 
-    def __init__(self, eval_tasks: list[str] | None = None) -> None:
+    def __init__(self, name: str = "synthetic", eval_tasks: list[str] | None = None) -> None:
+        self.name = name
         self.zoo = SyntheticZoo()
         self._eval_tasks = list(eval_tasks) if eval_tasks else None
 

@@ -22,20 +22,22 @@ class ModuleStack:
 
 
 def check_fits(expert: Expert, module_shapes: dict[str, tuple[int, int]]) -> None:
-    """Raise one clear error naming the first module that does not fit the backbone."""
-    for module, (d_out, d_in) in expert.shapes().items():
-        if module not in module_shapes:
-            raise LibraryError(
-                f"Expert '{expert.name}' adapts module '{module}', which the backbone does not have "
-                f"(or is not targeted). It was made for another backbone; use the matching model= or re-import it."
-            )
-        want = module_shapes[module]
-        if (d_out, d_in) != want:
+    """Raise one clear error naming the first module (in backbone order) that does not fit."""
+    shapes = expert.shapes()
+    for module, want in module_shapes.items():
+        if module in shapes and shapes[module] != want:
             a, b = expert.lora_A[module], expert.lora_B[module]
+            d_out, d_in = shapes[module]
             raise LibraryError(
                 f"Expert '{expert.name}' does not fit the backbone: module '{module}' has lora_A "
                 f"{tuple(a.shape)} and lora_B {tuple(b.shape)}, i.e. {d_out}x{d_in}, but the backbone's layer "
                 f"is {want[0]}x{want[1]}. Use the backbone the expert was trained on (model=...)."
+            )
+    for module in shapes:
+        if module not in module_shapes:
+            raise LibraryError(
+                f"Expert '{expert.name}' adapts module '{module}', which the backbone does not have "
+                f"(or is not targeted). It was made for another backbone; use the matching model= or re-import it."
             )
 
 

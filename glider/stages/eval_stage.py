@@ -109,13 +109,13 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
     start = time.time()
     seed_everything(ctx.seed, workers=True, verbose=False)
     router: Router = hydra.utils.instantiate(ctx.cfg.router, _convert_="all")
-    model, tokenizer = ctx.load_backbone()
     if router.uses_experts:
         library = ctx.open_library()
         experts = library.load_all()
         side = expert_side_for(ctx, router, library)
     else:
         library, experts, side = None, [], ExpertSide(names=[], tasks=[])
+    model, tokenizer = ctx.load_backbone()
     routed = RoutedSeq2Seq(model, router, experts, side, targets=ctx.target_modules)
     all_tasks = ctx.source.eval_tasks()
     tasks = [t for t in all_tasks if not router.uses_experts or router.mode != "routed" or router.supports(t.name)]
