@@ -32,6 +32,7 @@ BUILD_STAGES: dict[str, Callable[[StageContext], object]] = {
     "describe": run_describe,
 }
 STAGES = [*BUILD_STAGES, "eval", "all"]
+DATA_STAGES = ("all", "eval", "experts", "gates")
 
 
 def build_library(ctx: StageContext, stages: list[str]) -> None:
@@ -57,6 +58,8 @@ def run_pipeline(ctx: StageContext) -> EvalResult | None:
     stage = str(ctx.cfg.stage)
     if stage not in STAGES:
         raise ConfigError(f"Unknown stage '{stage}'. Choose one of: {', '.join(STAGES)}.")
+    if stage in DATA_STAGES:
+        ctx.source.check_available()  # no data at all: one clear error before any work
     if stage == "eval":
         return run_eval(ctx)
     if stage != "all":
