@@ -17,10 +17,10 @@ from tests.test_configs import compose_config
 TASKS = ["p3agnews", "p3imdb"]
 
 
-def _cfg(tmp_path: Path, *overrides: str):
+def _cfg(tmp_path: Path, *overrides: str, model: tuple[str, ...] = ("model=t5_tiny_bytes", "model.pretrain.steps=0")):
     data = write_t0(tmp_path / "data", TASKS, n_train=8)
     return compose_config(tmp_path, [
-        "model=t5_tiny_bytes", "model.pretrain.steps=0", "task=t0_heldin", f"task.data_dir={data}",
+        *model, "task=t0_heldin", f"task.data_dir={data}",
         f"library.dir={tmp_path / 'lib'}", "logger=csv", "stage=import", *overrides,
     ])
 
@@ -66,3 +66,21 @@ def test_import_errors_name_the_fix(tmp_path: Path) -> None:
     with pytest.raises(LibraryError, match=r"key 'base_model\.model\..*lora_A\.default\.weight' has shape \(4, 128\).*needs \(4, 64\)"):
         run_pipeline(StageContext(cfg))
     assert not (tmp_path / "lib" / "experts" / "p3agnews").exists()
+
+
+def test_import_for_a_pretrained_backbone_reads_only_its_config(tmp_path: Path) -> None:
+    """model.source=pretrained (e.g. t5_xl_lm_adapt): layer shapes come from config.json on the meta device, no weights."""
+    from transformers import T5Config
+
+    from glider.stages.import_stage import backbone_shapes
+
+    T5Config(d_model=32, d_ff=48, d_kv=16, num_layers=2, num_heads=2, feed_forward_proj="gated-gelu", vocab_size=100).save_pretrained(tmp_path / "t5")
+    cfg = _cfg(tmp_path, "library.import_.format=glider", f"library.import_.path={tmp_path / 'release'}",
+               model=("model=t5_xl_lm_adapt", f"model.name_or_path={tmp_path / 't5'}"))
+    shapes = backbone_shapes(StageContext(cfg))
+    assert shapes["decoder.block.1.layer.2.DenseReluDense.wi_1"] == (48, 32) and len(shapes) == 36
+    write_glider_release(tmp_path / "release", shapes, ["p3agnews"])
+    run_pipeline(StageContext(cfg))
+    library = ExpertLibrary.open(tmp_path / "lib")
+    assert library.names == ["p3agnews"] and library.backbone["id"] == str(tmp_path / "t5")
+    assert set(library.load("p3agnews").lora_A) == set(shapes)  # every targeted layer
