@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from peft import LoraConfig, PeftModel, get_peft_model
+from peft import LoraConfig, get_peft_model
 
 from glider.errors import LibraryError
 from glider.library.convert import GliderCheckpoints, PeftAdapters, PhatgooseCheckpoint
@@ -165,7 +165,8 @@ def bigger_shapes() -> dict:
 
 def test_mismatch_names_the_first_key_and_shapes(tiny_t5, tmp_path: Path, bigger_shapes: dict) -> None:
     shapes = module_shapes(tiny_t5)
-    write_glider_file(tmp_path / "g" / "p3agnews_best.pt", tiny_t5, 0, bigger_shapes) if (tmp_path / "g").mkdir() is None else None
+    (tmp_path / "g").mkdir()
+    write_glider_file(tmp_path / "g" / "p3agnews_best.pt", tiny_t5, 0, bigger_shapes)
     importer = GliderCheckpoints(tmp_path / "g", shapes)
     with pytest.raises(LibraryError) as err:
         importer.load(importer.plan()[0])
