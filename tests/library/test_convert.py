@@ -196,3 +196,18 @@ def test_damaged_or_missing_files(tmp_path: Path, tiny_t5) -> None:
         GliderCheckpoints(tmp_path / "nope", module_shapes(tiny_t5)).plan()
     with pytest.raises(LibraryError, match="no PEFT adapter"):
         PeftAdapters(tmp_path, module_shapes(tiny_t5)).plan()
+
+
+def test_peft_adapter_of_another_backbone(tmp_path: Path, bigger_shapes: dict, tiny_t5) -> None:
+    from transformers import T5ForConditionalGeneration
+
+    config = tiny_t5_config()
+    config.d_model, config.d_ff = 32, 48
+    _peft_adapter(T5ForConditionalGeneration(config), tmp_path / "big", seed=0)
+    importer = PeftAdapters(tmp_path / "big", module_shapes(tiny_t5))
+    from safetensors import safe_open
+
+    with safe_open(str(tmp_path / "big" / "adapter_model.safetensors"), "pt") as f:
+        first = next(k for k in f.keys() if "lora_" in k)  # the file's own key order
+    with pytest.raises(LibraryError, match=rf"key '{first}' has shape \((4, 32|48, 4|32, 4)\) but .* needs"):
+        importer.load(importer.plan()[0])
