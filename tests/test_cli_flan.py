@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from glider.library.library import ExpertLibrary
+from glider.pipeline import run_pipeline
+from glider.stages.context import StageContext
 from tests.data.fixtures import write_flan
 from tests.library.release_files import tiny_shapes, write_phatgoose_release
 from tests.test_configs import compose_config
@@ -38,9 +40,9 @@ def test_runs_with_fixture_data_and_a_converted_library(tmp_path: Path) -> None:
     checkpoint = write_phatgoose_release(tmp_path / "phatgoose.pt", tiny_shapes(compose_config(tmp_path, ["model=t5_tiny_bytes"]).model.config), n=3)
     common = ["task=flan", f"task.data_dir={data}", "model=t5_tiny_bytes", "model.pretrain.steps=0", f"library.dir={tmp_path / 'lib'}",
               "logger=csv", "trainer.progress_bar=false"]
-    imported = glider_run(tmp_path, "stage=import", *common, "library.import_.format=phatgoose", f"library.import_.path={checkpoint}",
-                          f"library.import_.tasks=[{','.join(FLAN_KEYS)}]")
-    assert imported.returncode == 0, imported.stderr[-3000:]
+    importing = compose_config(tmp_path, ["stage=import", *common, "library.import_.format=phatgoose", f"library.import_.path={checkpoint}",
+                                          f"library.import_.tasks=[{','.join(FLAN_KEYS)}]"])
+    run_pipeline(StageContext(importing))  # the converted library, in-process (outputs under tmp_path like the CLI's GLIDER_ROOT)
     proc = glider_run(tmp_path, "router=glider", *common, "eval.examples_per_task=2", "eval.max_new_tokens=2", "eval.heatmaps=false",
                       "library.describe.retrieval_inputs=4", "library.describe.probe_queries=0")
     assert proc.returncode == 0, proc.stderr[-3000:]
