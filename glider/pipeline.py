@@ -1,6 +1,9 @@
 """The pipeline: stages in order, each skipped when its artifacts are current (resumable).
 
-    backbone -> experts -> gates -> prototypes -> describe -> eval
+    backbone -> [import] -> experts -> gates -> prototypes -> describe -> eval
+
+``import`` (existing experts: PEFT adapters, released GLIDER / Phatgoose checkpoints) is a
+build stage outside the default ``library.build_stages``; ``stage=import`` runs it alone.
 
 ``stage=all`` builds whatever is missing of the library, then evaluates. Building holds
 an inter-process lock on the library, so two runs never build the same library at once
@@ -20,18 +23,22 @@ from glider.stages.describe_stage import run_describe
 from glider.stages.eval_stage import EvalResult, run_eval
 from glider.stages.experts_stage import run_experts
 from glider.stages.gates_stage import run_gates
+from glider.stages.import_stage import run_import
 from glider.stages.prototypes_stage import run_prototypes
 
 log = logging.getLogger("glider")
 
 BUILD_STAGES: dict[str, Callable[[StageContext], object]] = {
     "backbone": run_backbone,
+    "import": run_import,
     "experts": run_experts,
     "gates": run_gates,
     "prototypes": run_prototypes,
     "describe": run_describe,
 }
+DEFAULT_BUILD_STAGES = ["backbone", "experts", "gates", "prototypes", "describe"]
 STAGES = [*BUILD_STAGES, "eval", "all"]
+DATA_STAGES = ("all", "eval", "experts", "gates")
 
 
 def build_library(ctx: StageContext, stages: list[str]) -> None:
@@ -57,11 +64,16 @@ def run_pipeline(ctx: StageContext) -> EvalResult | None:
     stage = str(ctx.cfg.stage)
     if stage not in STAGES:
         raise ConfigError(f"Unknown stage '{stage}'. Choose one of: {', '.join(STAGES)}.")
+    if stage in DATA_STAGES:
+        ctx.source.check_available()  # no data at all: one clear error before any work
     if stage == "eval":
         return run_eval(ctx)
     if stage != "all":
         build_library(ctx, [stage])
         return None
-    build = list(ctx.cfg.library.get("build_stages", BUILD_STAGES))
+    build = list(ctx.cfg.library.get("build_stages", DEFAULT_BUILD_STAGES))
+    unknown = [s for s in build if s not in BUILD_STAGES]
+    if unknown:
+        raise ConfigError(f"library.build_stages names unknown stage(s) {unknown}. Choose from: {', '.join(BUILD_STAGES)}.")
     build_library(ctx, build)
     return run_eval(ctx)

@@ -56,6 +56,9 @@ class TaskSource(ABC):
         """Tasks evaluated by the eval stage."""
         return self.tasks()
 
+    def check_available(self) -> None:
+        """Raise one clear DataError when the source has no data at all (sources that read files override it)."""
+
     def pretrain_pairs(self, n: int, seed: int) -> list[tuple[str, str]]:
         """(source, target) pairs of a generic objective for pretraining a tiny backbone."""
         raise DataError(

@@ -20,12 +20,20 @@ class FileWriter(InstructionWriter):
 
     Values are one string or a list of strings; ``pick`` chooses from a list:
     ``"first"``, ``"all"`` (joined with a space) or an integer index.
+    ``path`` may also be a list of files, merged in order (a task keeps its first entry):
+    e.g. FLAN expert instructions and BIG-bench query instructions for one run.
     """
 
-    def __init__(self, path: str | os.PathLike, pick: Pick = "first") -> None:
-        self.path = self._locate(Path(path).expanduser())
+    needs_samples = False  # instructions come from the task name alone
+
+    def __init__(self, path: str | os.PathLike | Sequence[str | os.PathLike], pick: Pick = "first") -> None:
+        paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+        if not paths:
+            raise ConfigError("llm.path must name at least one instruction file.")
+        self.paths = [self._locate(Path(p).expanduser()) for p in paths]
+        self.path = self.paths[0]
         self.pick = self._check_pick(pick)
-        self.name = f"file:{self.path.name}"
+        self.name = "file:" + "+".join(p.name for p in self.paths)
         self._table: dict[str, str | list[str]] | None = None  # loaded on first use
 
     @staticmethod
@@ -54,14 +62,21 @@ class FileWriter(InstructionWriter):
         return list(self.table)
 
     def _load(self) -> dict[str, str | list[str]]:
-        where = self.path.resolve()
-        if not self.path.is_file():
+        table: dict[str, str | list[str]] = {}
+        for path in self.paths:
+            for task, value in self._load_one(path).items():
+                table.setdefault(task, value)
+        return table
+
+    def _load_one(self, path: Path) -> dict[str, str | list[str]]:
+        where = path.resolve()
+        if not path.is_file():
             raise InstructionError(
                 f"instruction file {where} does not exist. Fix llm.path (or set GLIDER_SHARED "
                 "to the folder that holds data/glider-instructions/)."
             )
         try:
-            table = json.loads(self.path.read_text(encoding="utf-8"))
+            table = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
             raise InstructionError(f"instruction file {where} is not readable JSON: {err}") from err
         if not isinstance(table, dict):
@@ -104,7 +119,7 @@ class FileWriter(InstructionWriter):
             close = difflib.get_close_matches(task, self.table.keys(), n=3, cutoff=0.6)
             hint = f" Close matches: {', '.join(close)}." if close else ""
             raise InstructionError(
-                f"task '{task}' is not in instruction file {self.path.resolve()} "
+                f"task '{task}' is not in instruction file(s) {', '.join(str(p.resolve()) for p in self.paths)} "
                 f"({len(self.table)} tasks).{hint} Fix the task name or llm.path."
             )
         return self._choose(task, value)

@@ -11,7 +11,7 @@ import torch
 from glider.data.spec import TaskSpec
 from glider.lit.scoring import generate_answers, rank_classification_scores
 from glider.lit.task_scores import TaskScores
-from glider.lit.text_metrics import GENERATION_METRICS
+from glider.lit.text_metrics import GENERATION_METRICS, best_reference_score
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
 from glider.routers.base import QueryBatch
@@ -47,10 +47,17 @@ class RoutedEvaluator(L.LightningModule):
             else:
                 outputs = generate_answers(self.routed.model, self.tokenizer, batch, self.max_new_tokens)
                 metric = GENERATION_METRICS[spec.metric]
-                scores = torch.tensor([metric(out, ex.target) for out, ex in zip(outputs, examples)], dtype=torch.float64)
+                scores = torch.tensor([best_reference_score(metric, out, ex) for out, ex in zip(outputs, examples)], dtype=torch.float64)
         self.scores.update(batch["task_ids"], scores)
         for ex, out, score in zip(examples, outputs, scores.tolist()):
             self.predictions.append({"task": ex.task, "uid": ex.uid, "prediction": out, "target": ex.target, "score": score})
+
+    def transfer_batch_to_device(self, batch: dict[str, Any], device: torch.device, dataloader_idx: int) -> dict[str, Any]:
+        """Move the tensors; the Example records (frozen dataclasses, which Lightning cannot copy) stay as they are."""
+        examples = batch.pop("examples")
+        moved = super().transfer_batch_to_device(batch, device, dataloader_idx)
+        moved["examples"] = examples
+        return moved
 
     def configure_optimizers(self) -> None:
         return None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Callable
+
+from glider.data.spec import Example
 
 from glider.lit.scoring import normalize_answer
 
@@ -43,6 +46,11 @@ def rouge_l(prediction: str, target: str) -> float:
         return 0.0
     precision, recall = lcs / len(pred), lcs / len(gold)
     return 2 * precision * recall / (precision + recall)
+
+
+def best_reference_score(metric: Callable[[str, str], float], prediction: str, example: Example) -> float:
+    """The metric against the example's target and each further reference; the best one counts."""
+    return max(metric(prediction, ref) for ref in (example.target, *example.references))
 
 
 GENERATION_METRICS = {"exact_match": exact_match, "f1": token_f1, "rouge_l": rouge_l}

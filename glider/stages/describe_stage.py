@@ -61,8 +61,9 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
         return
     log.info("describe: %d expert(s) with llm=%s, embedder=%s, K=%d", len(todo), writer.name, embedder.name, k)
     cards = {name: library.card(name) for name in todo}
+    needs_samples = getattr(writer, "needs_samples", True)  # llm=file looks instructions up by task name
     for name, card in cards.items():
-        if len(card.get("samples", [])) < k:
+        if needs_samples and len(card.get("samples", [])) < k:
             raise LibraryError(
                 f"Expert '{name}' keeps {len(card.get('samples', []))} sample inputs in its card.json but describe needs "
                 f"K={k}. Re-import it with samples (or lower library.describe.k)."
@@ -70,7 +71,7 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
     instructions = writer.write_many([(card["samples"][:k], card.get("task", name)) for name, card in cards.items()])
     for (name, card), instruction in zip(cards.items(), instructions):
         samples = card["samples"]
-        inputs = samples[k : k + n_inputs] or samples[:k]
+        inputs = samples[k : k + n_inputs] or samples[:k] or [instruction]  # no samples (imported): the instruction stands in
         probes = samples[k + n_inputs : k + n_inputs + n_probe]
         task = card.get("task", name)
         probe_example = writer.write_many([([s], task) for s in probes]) if probes else []

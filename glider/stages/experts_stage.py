@@ -85,7 +85,10 @@ def run_experts(ctx: StageContext) -> ExpertLibrary:
     tasks = [t.name for t in ctx.source.expert_tasks()]
     describe = ctx.cfg.library.describe
     samples_kept = int(describe.k) + int(describe.retrieval_inputs) + int(describe.probe_queries)
-    todo = [t for t in tasks if library.card(t).get("fingerprints", {}).get("expert") != expert_fingerprint(ctx, t) or t not in library]
+    imported = [t for t in tasks if t in library and library.card(t).get("fingerprints", {}).get("import")]
+    if imported:
+        log.info("experts: %d imported expert(s) are kept as imported (not trained here)", len(imported))
+    todo = [t for t in tasks if t not in imported and (library.card(t).get("fingerprints", {}).get("expert") != expert_fingerprint(ctx, t) or t not in library)]
     if not todo:
         log.info("experts: all %d experts are current in %s", len(tasks), library.root)
         return library

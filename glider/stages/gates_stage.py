@@ -27,13 +27,23 @@ log = logging.getLogger("glider")
 
 def gates_fingerprint(ctx: StageContext, card: dict) -> str:
     expert_fp = card.get("fingerprints", {}).get("expert") or card.get("fingerprints", {}).get("import", "")
-    return fingerprint({"expert": expert_fp, "recipe": dict(ctx.cfg.library.gates), "seed": ctx.seed})
+    recipe = {k: v for k, v in dict(ctx.cfg.library.gates).items() if k != "retrain_imported"}
+    return fingerprint({"expert": expert_fp, "recipe": recipe, "seed": ctx.seed})
+
+
+def keeps_imported_gates(ctx: StageContext, card: dict) -> bool:
+    """Imported experts keep the gates they came with unless library.gates.retrain_imported=true."""
+    return bool(card.get("gates_imported")) and not bool(ctx.cfg.library.gates.get("retrain_imported", False))
 
 
 def run_gates(ctx: StageContext) -> None:
     """Train gates for experts that have none (or gates made by another recipe)."""
     library = ctx.open_library()
-    todo = [n for n in library.names if library.card(n).get("fingerprints", {}).get("gates") != gates_fingerprint(ctx, library.card(n))]
+    cards = {n: library.card(n) for n in library.names}
+    kept = [n for n, card in cards.items() if keeps_imported_gates(ctx, card)]
+    if kept:
+        log.info("gates: %d imported expert(s) keep their imported gates", len(kept))
+    todo = [n for n, card in cards.items() if n not in kept and card.get("fingerprints", {}).get("gates") != gates_fingerprint(ctx, card)]
     if not todo:
         log.info("gates: all %d experts have current gates", len(library))
         return

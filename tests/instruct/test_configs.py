@@ -18,6 +18,7 @@ from glider.instruct.paths import CONF_DIR, shared_dir
 EXPECTED = {
     ("llm", "none"): NoneWriter,
     ("llm", "file"): FileWriter,
+    ("llm", "file_flan_bb"): FileWriter,
     ("llm", "openai"): OpenAIWriter,
     ("llm", "hf"): HFWriter,
     ("embedder", "minilm"): SentenceEmbedder,
@@ -34,7 +35,7 @@ def test_every_config_file_is_covered():
 def test_config_instantiates(group, name, monkeypatch, tmp_path):
     monkeypatch.setenv("GLIDER_SHARED", str(shared_dir().resolve()))
     monkeypatch.chdir(tmp_path)  # relative cache dirs land here; nothing is written by constructors
-    root = OmegaConf.create({group: OmegaConf.load(CONF_DIR / group / f"{name}.yaml")})
+    root = OmegaConf.create({group: OmegaConf.load(CONF_DIR / group / f"{name}.yaml"), "paths": {"shared_dir": str(shared_dir().resolve())}})
     assert "_target_" in root[group]
     obj = instantiate(root[group])
     assert isinstance(obj, EXPECTED[(group, name)])
