@@ -23,6 +23,11 @@ def _run(cfg: DictConfig) -> float | None:
     from glider.pipeline import run_pipeline
     from glider.stages.context import StageContext
 
+    threads = cfg.model.get("cpu_threads")
+    if threads:  # tiny models: one intra-op thread avoids fork/join stalls on busy CPUs
+        import torch
+
+        torch.set_num_threads(int(threads))
     start = time.time()
     result = run_pipeline(StageContext(cfg))
     log.info("done in %.1f s; run directory: %s", time.time() - start, cfg.paths.run_dir)
