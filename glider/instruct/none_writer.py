@@ -20,3 +20,7 @@ class NoneWriter(InstructionWriter):
             where = f" of task '{task}'" if task else ""
             raise InstructionError(f"llm=none needs at least one non-empty sample input{where}, got none.")
         return text
+
+    def write_many(self, requests: Sequence[tuple[Sequence[str], str | None]]) -> list[str]:
+        """Instant: no progress bar."""
+        return [self.write(samples, task) for samples, task in requests]
