@@ -28,6 +28,7 @@ from glider.io import atomic_write_json, atomic_write_text
 from glider.hydra_job import job_overrides
 from glider.lit.ddp import ddp_job_scope, wait_for_children
 from glider.lit.evaluation import RoutedEvaluator
+from glider.lit.run_logging import log_run, make_logger
 from glider.lit.trainer_factory import evaluation_trainer
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
@@ -87,12 +88,6 @@ def expert_side_for(ctx: StageContext, router: Router, library: Any) -> ExpertSi
     return ExpertSide(names=list(library.names), tasks=list(library.tasks))
 
 
-def make_logger(ctx: StageContext, router: Router) -> Any:
-    if ctx.cfg.get("logger") is None:
-        return None
-    return hydra.utils.instantiate(ctx.cfg.logger)
-
-
 def run_eval(ctx: StageContext) -> EvalResult | None:
     """Evaluate the configured router on every eval task; rank 0 writes and returns the results."""
     start = time.time()
@@ -123,7 +118,7 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         collate_fn=collator,
     )
     evaluator = RoutedEvaluator(routed, tokenizer, tasks, max_new_tokens=int(ctx.cfg.eval.max_new_tokens), record_routing=bool(ctx.cfg.eval.heatmaps))
-    logger = make_logger(ctx, router)
+    logger = make_logger(ctx.cfg)
     with ddp_job_scope():
         trainer = evaluation_trainer(ctx.cfg.trainer, logger)
         log.info("eval: router %s (%s) on %d tasks, %d examples", router.name, router.describe(), len(tasks), len(items))
@@ -230,7 +225,7 @@ def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalRe
     result.files["summary"] = str(out / "summary.json")
     print("\n" + run_report(frame, f"{router.name} ({router.describe()})"), flush=True)
     if logger is not None:
-        _log_to_logger(ctx, logger, frame, result, images)
+        log_run(logger, ctx.cfg, frame, result.averages, images)
 
 
 def _router_params(ctx: StageContext) -> dict[str, Any]:
@@ -246,19 +241,3 @@ def _auto_alpha_info(router: Router) -> dict | None:
         return None
     return {"threshold": alpha.threshold, "high": alpha.high, "low": alpha.low, "matched_mean": alpha.matched_mean,
             "unmatched_mean": alpha.unmatched_mean, "separation": alpha.separation}
-
-
-def _log_to_logger(ctx: StageContext, logger: Any, frame: Any, result: EvalResult, images: list[Path]) -> None:
-    """Resolved config, per-task metrics, the results table and heatmaps; then finish the run."""
-    logger.log_hyperparams(OmegaConf.to_container(ctx.cfg, resolve=True))
-    metrics = {f"{row.split}/{row.task}": row.score for row in frame.itertuples() if row.score == row.score}
-    metrics.update({k: v for k, v in result.averages.items() if v == v})
-    logger.log_metrics(metrics)
-    if hasattr(logger, "log_table"):
-        logger.log_table(key="results", dataframe=frame)
-    if hasattr(logger, "log_image") and images:
-        logger.log_image(key="routing", images=[str(p) for p in images])
-    logger.finalize("success")
-    experiment = getattr(logger, "_experiment", None)
-    if experiment is not None and hasattr(experiment, "finish"):
-        experiment.finish()
