@@ -6,10 +6,14 @@ import logging
 import os
 import sys
 import time
+import warnings
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+# conf/hydra/launcher/submitit_*.yaml deliberately share the plugin's names (hydra/launcher=submitit_slurm
+# picks glider's defaults); Hydra then validates them against the plugin's schema and warns that it does
+warnings.filterwarnings("ignore", message=r"(?s).*is validated against ConfigStore schema with the same name", category=UserWarning)
 
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
