@@ -123,6 +123,7 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         trainer = evaluation_trainer(ctx.cfg.trainer, logger)
         log.info("eval: router %s (%s) on %d tasks, %d examples", router.name, router.describe(), len(tasks), len(items))
         trainer.test(evaluator, dataloaders=loader, verbose=False)
+        log.info("eval: process %d of %d scored %d examples", trainer.global_rank, trainer.world_size, len(evaluator.predictions))
         mean, count = evaluator.scores.per_task()  # summed over processes (torchmetrics states)
         predictions, stats = _gather(evaluator, trainer)
         truncated = _sum_over_processes(collator.counter.truncated, trainer)
