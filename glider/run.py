@@ -19,11 +19,13 @@ import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from glider.errors import GliderError  # noqa: E402
+from glider.stage_names import check_stage  # noqa: E402
 
 log = logging.getLogger("glider")
 
 
 def _run(cfg: DictConfig) -> float | None:
+    check_stage(str(cfg.stage))
     from glider.pipeline import run_pipeline
     from glider.stages.context import StageContext
 
