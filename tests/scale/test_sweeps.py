@@ -65,6 +65,6 @@ def test_submitit_local_runs_a_two_job_sweep(world: World) -> None:
     sweep = newest_sweep(world.root)
     jobs = job_dirs(sweep)
     assert [j.name for j in jobs] == ["0_glider", "1_glider"]
-    assert len([p for p in (sweep / ".submitit").iterdir() if p.is_dir()]) == 2  # each job ran as its own submitit job
+    assert len([p for p in (sweep / ".submitit").iterdir() if p.name.isdigit()]) == 2  # each job ran as its own submitit job (by id)
     alphas = {json.loads((j / "summary.json").read_text())["router_params"]["alpha"] for j in jobs}
     assert alphas == {3, 100}
