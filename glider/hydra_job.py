@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 # Hydra overrides a re-run of one job must not repeat: the sweep / launch machinery and the
-# output-directory settings that the re-run sets itself.
+# output-directory settings that the re-run sets itself (it also sets hydra.mode=RUN).
 _NOT_REPEATED = ("hydra/launcher", "hydra/sweeper", "hydra.launcher", "hydra.sweeper", "hydra.sweep", "hydra.run",
-                 "hydra.mode", "hydra.output_subdir", "hydra.job.name", "hparams_search")
+                 "hydra.mode", "hydra.output_subdir", "hydra.job.name")
 
 
 def hydra_config() -> Any | None:
@@ -24,7 +24,8 @@ def job_overrides() -> list[str]:
 
 
 def rerun_overrides() -> list[str]:
-    """Overrides that re-create this job's config in run mode: its task overrides and the harmless Hydra ones."""
+    """Overrides that re-create this job's config: its task overrides (all of them, so the config is the job's own)
+    and the Hydra ones that do not start sweeps or choose directories. Add ``hydra.mode=RUN``."""
     hc = hydra_config()
     if hc is None:
         return []

@@ -6,7 +6,7 @@ re-running the command line. Under a Hydra multirun that command line is the who
 would start a sweep of its own. Here each child runs the current job only, in run mode and
 in the job's own output directory::
 
-    python -m glider.run <the job's overrides> hydra.run.dir=<job dir> hydra.output_subdir=null
+    python -m glider.run <the job's overrides> hydra.mode=RUN hydra.run.dir=<job dir> hydra.output_subdir=null
 
 When the processes come from outside (SLURM tasks, torchrun), Lightning finds them in the
 environment and nothing is launched here.
@@ -40,7 +40,7 @@ def child_command(local_rank: int) -> tuple[list[str], str]:
             "`python -m glider.run ...`, or start every process yourself (torchrun, srun) so that Lightning finds them."
         )
     job_dir = str(hc.runtime.output_dir).replace("\\", "\\\\").replace('"', '\\"')
-    command = [sys.executable, "-m", "glider.run", *rerun_overrides(),
+    command = [sys.executable, "-m", "glider.run", *rerun_overrides(), "hydra.mode=RUN",  # RUN even if a config asks for MULTIRUN
                f'hydra.run.dir="{job_dir}"', "hydra.output_subdir=null", f"hydra.job.name={hc.job.name}_rank{local_rank}"]
     return command, str(hc.runtime.cwd)
 

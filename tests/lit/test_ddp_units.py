@@ -73,7 +73,8 @@ def test_child_reruns_only_this_job_in_run_mode(monkeypatch: pytest.MonkeyPatch)
     assert command[1:3] == ["-m", "glider.run"] and cwd == "/repo"
     args = command[3:]
     assert "router.alpha=3" in args and "trainer=ddp_cpu" in args and "hydra.verbose=true" in args
-    assert not any(a.startswith(("hparams_search", "hydra.mode", "hydra/launcher", "hydra.sweep")) for a in args)
+    assert "hparams_search=glider_optuna" in args and "hydra.mode=RUN" in args  # the job's own config, never a sweep
+    assert not any(a.startswith(("hydra.mode=MULTI", "hydra/launcher", "hydra.sweep")) for a in args)
     assert 'hydra.run.dir="/out/multiruns/x/3_glider"' in args and "hydra.output_subdir=null" in args and "hydra.job.name=run_rank1" in args
 
 
