@@ -25,3 +25,7 @@ class DataError(GliderError):
 
 class InstructionError(GliderError):
     """The LLM backend or the instruction source failed or gave unusable output."""
+
+
+class ReportError(GliderError):
+    """Nothing to report: no run directories, or unreadable run files."""

@@ -17,6 +17,7 @@ import time
 from typing import Callable
 
 from glider.errors import ConfigError
+from glider.stage_names import BUILD_STAGE_NAMES, STAGE_NAMES, check_stage
 from glider.stages.backbone_stage import run_backbone
 from glider.stages.context import StageContext
 from glider.stages.describe_stage import run_describe
@@ -36,8 +37,9 @@ BUILD_STAGES: dict[str, Callable[[StageContext], object]] = {
     "prototypes": run_prototypes,
     "describe": run_describe,
 }
+assert tuple(BUILD_STAGES) == BUILD_STAGE_NAMES
 DEFAULT_BUILD_STAGES = ["backbone", "experts", "gates", "prototypes", "describe"]
-STAGES = [*BUILD_STAGES, "eval", "all"]
+STAGES = list(STAGE_NAMES)
 DATA_STAGES = ("all", "eval", "experts", "gates")
 
 
@@ -62,8 +64,7 @@ def build_library(ctx: StageContext, stages: list[str]) -> None:
 def run_pipeline(ctx: StageContext) -> EvalResult | None:
     """Run ``cfg.stage`` (default ``all``)."""
     stage = str(ctx.cfg.stage)
-    if stage not in STAGES:
-        raise ConfigError(f"Unknown stage '{stage}'. Choose one of: {', '.join(STAGES)}.")
+    check_stage(stage)
     if stage in DATA_STAGES:
         ctx.source.check_available()  # no data at all: one clear error before any work
     if stage == "eval":

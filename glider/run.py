@@ -6,20 +6,26 @@ import logging
 import os
 import sys
 import time
+import warnings
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+# conf/hydra/launcher/submitit_*.yaml deliberately share the plugin's names (hydra/launcher=submitit_slurm
+# picks glider's defaults); Hydra then validates them against the plugin's schema and warns that it does
+warnings.filterwarnings("ignore", message=r"(?s).*is validated against ConfigStore schema with the same name", category=UserWarning)
 
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from glider.errors import GliderError  # noqa: E402
+from glider.stage_names import check_stage  # noqa: E402
 
 log = logging.getLogger("glider")
 
 
 def _run(cfg: DictConfig) -> float | None:
+    check_stage(str(cfg.stage))
     from glider.pipeline import run_pipeline
     from glider.stages.context import StageContext
 

@@ -69,6 +69,8 @@ class EvalCollator:
     counter: TruncationCounter = field(default_factory=TruncationCounter)
 
     def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        if not items:  # a process with no batch of its own gets one empty batch (nothing scored)
+            return {"examples": [], "task_ids": torch.zeros(0, dtype=torch.long)}
         examples: list[Example] = [item["example"] for item in items]
         batch: dict[str, Any] = encode_sources(self.tokenizer, [e.source for e in examples], self.max_source_length, self.counter)
         batch["examples"] = examples

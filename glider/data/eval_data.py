@@ -31,7 +31,9 @@ class TaskBatchSampler(Sampler[list[int]]):
     """Batches never mix tasks; batch j goes to process j mod world_size.
 
     Every example is evaluated exactly once across processes: no sampler padding, no
-    duplicates (processes may get a different number of batches).
+    duplicates (processes may get a different number of batches). A process left without a
+    batch (fewer batches than processes) gets one empty batch, which scores nothing: Lightning
+    requires every process to have at least one.
     """
 
     def __init__(self, task_of_item: list[str], batch_size: int) -> None:
@@ -47,7 +49,7 @@ class TaskBatchSampler(Sampler[list[int]]):
 
     def _mine(self) -> list[list[int]]:
         rank, world = _rank_and_world()
-        return self.batches[rank::world]
+        return self.batches[rank::world] or [[]]
 
     def __iter__(self) -> Iterator[list[int]]:
         return iter(self._mine())

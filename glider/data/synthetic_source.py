@@ -7,6 +7,7 @@ from typing import Any
 from glider.data.source import TaskSource
 from glider.data.spec import Example, TaskSpec
 from glider.data.synthetic import SyntheticZoo
+from glider.errors import ConfigError
 
 
 class SyntheticTaskSource(TaskSource):
@@ -14,10 +15,11 @@ class SyntheticTaskSource(TaskSource):
 
     name = "synthetic"
 
-    def __init__(self, name: str = "synthetic", eval_tasks: list[str] | None = None) -> None:
+    def __init__(self, name: str = "synthetic", eval_tasks: list[str] | None = None, expert_tasks: list[str] | None = None) -> None:
         self.name = name
         self.zoo = SyntheticZoo()
         self._eval_tasks = list(eval_tasks) if eval_tasks else None
+        self._expert_tasks = list(expert_tasks) if expert_tasks else None
 
     def tasks(self) -> list[TaskSpec]:
         return self.zoo.tasks()
@@ -29,6 +31,16 @@ class SyntheticTaskSource(TaskSource):
         if self._eval_tasks is None:
             return self.tasks()
         return [self.task(name) for name in self._eval_tasks]
+
+    def expert_tasks(self) -> list[TaskSpec]:
+        """The held-in tasks, or the subset named by ``task.expert_tasks`` (small libraries for quick runs)."""
+        if self._expert_tasks is None:
+            return self.heldin()
+        heldin = {t.name for t in self.heldin()}
+        wrong = [n for n in self._expert_tasks if n not in heldin]
+        if wrong:
+            raise ConfigError(f"task.expert_tasks names {wrong}, which are not held-in tasks of '{self.name}'. Held-in tasks: {', '.join(sorted(heldin))}.")
+        return [self.task(n) for n in self._expert_tasks]
 
     def train_examples(self, task: str, n: int, seed: int) -> list[Example]:
         return self.zoo.train_examples(task, n, seed)

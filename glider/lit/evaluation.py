@@ -32,6 +32,8 @@ class RoutedEvaluator(L.LightningModule):
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         examples = batch["examples"]
+        if not examples:  # the empty batch of a process that has none of its own
+            return
         spec = self.tasks[int(batch["task_ids"][0])]
         queries = QueryBatch(tasks=[e.task for e in examples], instruction_emb=batch.get("instruction_emb"), input_emb=batch.get("input_emb"))
         masks = [batch["attention_mask"]]

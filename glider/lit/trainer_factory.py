@@ -8,6 +8,9 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.callbacks import TQDMProgressBar
 
+from glider.errors import ConfigError
+from glider.lit.ddp import strategy_from_config
+
 
 def quiet_lightning() -> None:
     """Keep Lightning's per-Trainer banners (GPU available, model summary...) out of the console."""
@@ -16,11 +19,22 @@ def quiet_lightning() -> None:
 
 
 def training_trainer(trainer_cfg: Any, max_steps: int, description: str | None = None) -> L.Trainer:
-    """A Trainer for ``max_steps`` optimiser steps, no checkpoints or loggers (artifacts are saved by the stage)."""
+    """A Trainer for ``max_steps`` optimiser steps, no checkpoints or loggers (artifacts are saved by the stage).
+
+    Build stages train in one process (``trainer.train_devices: 1``, every trainer config): an
+    expert is a small LoRA job, and under DDP the ranks share the library lock instead, so one
+    process builds and the others reuse what it built (docs/scale.md).
+    """
     quiet_lightning()
+    devices = trainer_cfg.get("train_devices", 1)
+    if devices != 1:
+        raise ConfigError(
+            f"trainer.train_devices={devices}: the build stages (backbone, experts, gates) train in one process; "
+            "DDP trainers evaluate on all devices and build the library once. Set trainer.train_devices=1."
+        )
     return L.Trainer(
         accelerator=trainer_cfg.get("accelerator", "cpu"),
-        devices=trainer_cfg.get("train_devices", 1),
+        devices=1,
         precision=trainer_cfg.get("precision", "32-true"),
         max_steps=max_steps,
         max_epochs=-1,
@@ -32,4 +46,23 @@ def training_trainer(trainer_cfg: Any, max_steps: int, description: str | None =
         callbacks=[TQDMProgressBar(refresh_rate=trainer_cfg.get("progress_refresh", 20))] if trainer_cfg.get("progress_bar", True) else [],
         num_sanity_val_steps=0,
         deterministic=trainer_cfg.get("deterministic", False),
+    )
+
+
+def evaluation_trainer(trainer_cfg: Any, logger: Any) -> L.Trainer:
+    """The eval Trainer: every device of ``trainer`` (DDP relaunching the Hydra job), no distributed sampler (glider's
+    :class:`~glider.data.eval_data.TaskBatchSampler` shards exactly), inference mode."""
+    quiet_lightning()
+    return L.Trainer(
+        accelerator=trainer_cfg.get("accelerator", "cpu"),
+        devices=trainer_cfg.get("devices", 1),
+        num_nodes=trainer_cfg.get("num_nodes", 1),
+        strategy=strategy_from_config(trainer_cfg),
+        precision=trainer_cfg.get("eval_precision", trainer_cfg.get("precision", "32-true")),
+        logger=logger if logger is not None else False,
+        use_distributed_sampler=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        enable_progress_bar=trainer_cfg.get("progress_bar", True),
+        inference_mode=True,
     )

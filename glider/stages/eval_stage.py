@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 import hydra
 import lightning as L
 import torch
+from filelock import FileLock
 from lightning.pytorch import seed_everything
 from omegaconf import OmegaConf
 from torch.utils.data import DataLoader
@@ -22,8 +25,11 @@ from glider.data.source import check_examples
 from glider.data.spec import Example, TaskSpec
 from glider.instruct.queries import cached_encode, query_instructions
 from glider.io import atomic_write_json, atomic_write_text
+from glider.hydra_job import job_overrides
+from glider.lit.ddp import ddp_job_scope, wait_for_children
 from glider.lit.evaluation import RoutedEvaluator
-from glider.lit.trainer_factory import quiet_lightning
+from glider.lit.run_logging import log_run, make_logger
+from glider.lit.trainer_factory import evaluation_trainer
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
 from glider.report.heatmaps import plot_routing_heatmaps, plot_task_expert_overview
@@ -46,6 +52,8 @@ class EvalResult:
     averages: dict[str, float]
     files: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    world_size: int = 1
+    frame: Any = field(default=None, repr=False)
 
 
 def _needs_embeddings(router: Router) -> bool:
@@ -80,30 +88,6 @@ def expert_side_for(ctx: StageContext, router: Router, library: Any) -> ExpertSi
     return ExpertSide(names=list(library.names), tasks=list(library.tasks))
 
 
-def make_logger(ctx: StageContext, router: Router) -> Any:
-    if ctx.cfg.get("logger") is None:
-        return None
-    return hydra.utils.instantiate(ctx.cfg.logger)
-
-
-def eval_trainer(ctx: StageContext, logger: Any) -> L.Trainer:
-    quiet_lightning()
-    t = ctx.cfg.trainer
-    return L.Trainer(
-        accelerator=t.get("accelerator", "cpu"),
-        devices=t.get("devices", 1),
-        num_nodes=t.get("num_nodes", 1),
-        strategy=t.get("strategy", "auto"),
-        precision=t.get("eval_precision", t.get("precision", "32-true")),
-        logger=logger if logger is not None else False,
-        use_distributed_sampler=False,
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        enable_progress_bar=t.get("progress_bar", True),
-        inference_mode=True,
-    )
-
-
 def run_eval(ctx: StageContext) -> EvalResult | None:
     """Evaluate the configured router on every eval task; rank 0 writes and returns the results."""
     start = time.time()
@@ -124,7 +108,8 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         log.info("eval: router %s has no score for %s (no expert of that task); reported as n/a", router.name, ", ".join(skipped))
     n = int(ctx.cfg.eval.examples_per_task)
     examples = {t.name: check_examples(t, ctx.source.eval_examples(t.name, n, ctx.seed), "evaluation") for t in tasks}
-    items = build_items(ctx, router, tasks, examples)
+    with _queries_lock(ctx):
+        items = build_items(ctx, router, tasks, examples)
     task_index = {t.name: i for i, t in enumerate(tasks)}
     collator = EvalCollator(tokenizer, task_index, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length)
     loader = DataLoader(
@@ -133,16 +118,29 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         collate_fn=collator,
     )
     evaluator = RoutedEvaluator(routed, tokenizer, tasks, max_new_tokens=int(ctx.cfg.eval.max_new_tokens), record_routing=bool(ctx.cfg.eval.heatmaps))
-    logger = make_logger(ctx, router)
-    trainer = eval_trainer(ctx, logger)
-    log.info("eval: router %s (%s) on %d tasks, %d examples", router.name, router.describe(), len(tasks), len(items))
-    trainer.test(evaluator, dataloaders=loader, verbose=False)
-    mean, count = evaluator.scores.compute()
-    predictions, stats = _gather(evaluator, trainer)
-    if collator.counter.truncated:
-        log.warning("eval: %d of %d inputs were longer than model.max_source_length=%d and were truncated", collator.counter.truncated, collator.counter.seen, ctx.model_cfg.max_source_length)
-    if not trainer.is_global_zero:
-        return None
+    logger = make_logger(ctx.cfg)
+    with ddp_job_scope():
+        trainer = evaluation_trainer(ctx.cfg.trainer, logger)
+        log.info("eval: router %s (%s) on %d tasks, %d examples", router.name, router.describe(), len(tasks), len(items))
+        trainer.test(evaluator, dataloaders=loader, verbose=False)
+        log.info("eval: process %d of %d scored %d examples", trainer.global_rank, trainer.world_size, len(evaluator.predictions))
+        mean, count = evaluator.scores.per_task()  # summed over processes (torchmetrics states)
+        predictions, stats = _gather(evaluator, trainer)
+        truncated = _sum_over_processes(collator.counter.truncated, trainer)
+        if not trainer.is_global_zero:
+            return None
+        _check_each_example_once(predictions, items)
+        if truncated:
+            log.warning("eval: %d of %d inputs were longer than model.max_source_length=%d and were truncated", truncated, len(items), ctx.model_cfg.max_source_length)
+        result = _finish(ctx, router, all_tasks, tasks, mean, count, start, trainer.world_size)
+        _write_outputs(ctx, router, result.frame, result, predictions, stats, routed, tasks, truncated, logger)
+        wait_for_children(trainer)
+    return result
+
+
+def _finish(ctx: StageContext, router: Router, all_tasks: list[TaskSpec], tasks: list[TaskSpec], mean: torch.Tensor, count: torch.Tensor,
+            start: float, world_size: int) -> EvalResult:
+    """Scores per task, the results frame and split averages (rank 0)."""
     scores = {t.name: float(mean[i]) for i, t in enumerate(tasks)}
     counts = {t.name: int(count[i]) for i, t in enumerate(tasks)}
     rows = []
@@ -150,10 +148,32 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         rows.append({"router": router.name, "seed": ctx.seed, "task": t.name, "split": t.split, "family": t.family, "metric": t.metric,
                      "n": counts.get(t.name, 0), "score": scores.get(t.name, float("nan"))})
     frame = results_frame(rows)
-    averages = split_averages(frame)
-    result = EvalResult(router=router.name, scores=scores, counts=counts, averages=averages, seconds=round(time.time() - start, 1))
-    _write_outputs(ctx, router, frame, result, predictions, stats, routed, tasks, collator, logger)
-    return result
+    return EvalResult(router=router.name, scores=scores, counts=counts, averages=split_averages(frame), seconds=round(time.time() - start, 1),
+                      world_size=world_size, frame=frame)
+
+
+def _queries_lock(ctx: StageContext) -> Any:
+    """Processes started together (torchrun, SLURM tasks) write query instructions once: the first writes, the others read the cache."""
+    if int(os.environ.get("WORLD_SIZE", os.environ.get("SLURM_NTASKS", "1"))) <= 1:
+        return contextlib.nullcontext()
+    Path(ctx.cfg.paths.cache_dir).mkdir(parents=True, exist_ok=True)
+    return FileLock(str(Path(ctx.cfg.paths.cache_dir) / ".queries.lock"))
+
+
+def _sum_over_processes(value: int, trainer: L.Trainer) -> int:
+    if trainer.world_size > 1 and torch.distributed.is_initialized():
+        gathered: list[Any] = [None] * trainer.world_size
+        torch.distributed.all_gather_object(gathered, value)
+        return int(sum(gathered))
+    return value
+
+
+def _check_each_example_once(predictions: list[dict], items: list[dict[str, Any]]) -> None:
+    """Every example was evaluated by exactly one process (no sampler padding, no loss)."""
+    seen = [(p["task"], p["uid"]) for p in predictions]
+    expected = sorted((it["example"].task, it["example"].uid) for it in items)
+    if sorted(seen) != expected:
+        raise RuntimeError(f"eval: {len(seen)} predictions for {len(expected)} examples ({len(set(seen))} distinct): the sampler must shard exactly")
 
 
 def _gather(evaluator: RoutedEvaluator, trainer: L.Trainer) -> tuple[list[dict], RoutingStats | None]:
@@ -173,7 +193,7 @@ def _gather(evaluator: RoutedEvaluator, trainer: L.Trainer) -> tuple[list[dict],
 
 
 def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalResult, predictions: list[dict], stats: RoutingStats | None,
-                   routed: RoutedSeq2Seq, tasks: list[TaskSpec], collator: EvalCollator, logger: Any) -> None:
+                   routed: RoutedSeq2Seq, tasks: list[TaskSpec], truncated: int, logger: Any) -> None:
     out = ctx.run_dir
     md, csv = write_run_tables(frame, router.name, out)
     result.files.update({"results_md": str(md), "results_csv": str(csv)})
@@ -195,16 +215,25 @@ def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalRe
         **result.averages,
         "scores": result.scores,
         "counts": result.counts,
-        "truncated_inputs": collator.counter.truncated,
+        "truncated_inputs": truncated,
         "seconds": result.seconds,
+        "world_size": result.world_size,
         "alpha_auto": _auto_alpha_info(router),
-        "overrides": list(ctx.cfg.get("overrides_for_summary", [])),
+        "router_params": _router_params(ctx),
+        "overrides": job_overrides(),
     }
     atomic_write_json(out / "summary.json", summary)
     result.files["summary"] = str(out / "summary.json")
     print("\n" + run_report(frame, f"{router.name} ({router.describe()})"), flush=True)
     if logger is not None:
-        _log_to_logger(ctx, logger, frame, result, images)
+        log_run(logger, ctx.cfg, frame, result.averages, images)
+
+
+def _router_params(ctx: StageContext) -> dict[str, Any]:
+    """The router's swept knobs as configured (alpha may be 'auto')."""
+    router = OmegaConf.to_container(ctx.cfg.router, resolve=True)
+    keys = ("alpha", "top_k", "top_p", "dense", "local", "global_scorers", "global_granularity")
+    return {k: router[k] for k in keys if k in router}
 
 
 def _auto_alpha_info(router: Router) -> dict | None:
@@ -213,19 +242,3 @@ def _auto_alpha_info(router: Router) -> dict | None:
         return None
     return {"threshold": alpha.threshold, "high": alpha.high, "low": alpha.low, "matched_mean": alpha.matched_mean,
             "unmatched_mean": alpha.unmatched_mean, "separation": alpha.separation}
-
-
-def _log_to_logger(ctx: StageContext, logger: Any, frame: Any, result: EvalResult, images: list[Path]) -> None:
-    """Resolved config, per-task metrics, the results table and heatmaps; then finish the run."""
-    logger.log_hyperparams(OmegaConf.to_container(ctx.cfg, resolve=True))
-    metrics = {f"{row.split}/{row.task}": row.score for row in frame.itertuples() if row.score == row.score}
-    metrics.update({k: v for k, v in result.averages.items() if v == v})
-    logger.log_metrics(metrics)
-    if hasattr(logger, "log_table"):
-        logger.log_table(key="results", dataframe=frame)
-    if hasattr(logger, "log_image") and images:
-        logger.log_image(key="routing", images=[str(p) for p in images])
-    logger.finalize("success")
-    experiment = getattr(logger, "_experiment", None)
-    if experiment is not None and hasattr(experiment, "finish"):
-        experiment.finish()
