@@ -25,3 +25,23 @@ class DataError(GliderError):
 
 class InstructionError(GliderError):
     """The LLM backend or the instruction source failed or gave unusable output."""
+
+
+class RoutingError(GliderError, FloatingPointError):
+    """Routing scores are not finite (NaN / inf): the run stops instead of routing on them."""
+
+
+def find_user_error(error: BaseException) -> GliderError | None:
+    """The GliderError behind ``error``, following ``__cause__`` / ``__context__``.
+
+    Hydra wraps exceptions raised while instantiating a ``_target_`` (InstantiationException),
+    and other libraries may re-raise; the user should still see only the clear message.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, GliderError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
