@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from glider.data.source import TaskSource
+from glider.data.source import TaskSource, select_tasks
 from glider.data.spec import Example, TaskSpec
 from glider.data.synthetic import SyntheticZoo
 
@@ -14,10 +14,11 @@ class SyntheticTaskSource(TaskSource):
 
     name = "synthetic"
 
-    def __init__(self, name: str = "synthetic", eval_tasks: list[str] | None = None) -> None:
+    def __init__(self, name: str = "synthetic", eval_tasks: list[str] | None = None, expert_tasks: list[str] | None = None) -> None:
         self.name = name
         self.zoo = SyntheticZoo()
         self._eval_tasks = list(eval_tasks) if eval_tasks else None
+        self._expert_tasks = select_tasks(self.heldin(), None if expert_tasks is None else list(expert_tasks), "task.expert_tasks")
 
     def tasks(self) -> list[TaskSpec]:
         return self.zoo.tasks()
@@ -29,6 +30,10 @@ class SyntheticTaskSource(TaskSource):
         if self._eval_tasks is None:
             return self.tasks()
         return [self.task(name) for name in self._eval_tasks]
+
+    def expert_tasks(self) -> list[TaskSpec]:
+        """The held-in tasks that get an expert (all, or ``task.expert_tasks``); not part of the data fingerprint."""
+        return self._expert_tasks
 
     def train_examples(self, task: str, n: int, seed: int) -> list[Example]:
         return self.zoo.train_examples(task, n, seed)
