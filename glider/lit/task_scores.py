@@ -25,3 +25,8 @@ class TaskScores(Metric):
         """(mean score per task, NaN where a task had no example; counts per task)."""
         mean = self.total / self.count.clamp_min(1)
         return torch.where(self.count > 0, mean, torch.full_like(mean, float("nan"))), self.count
+
+    def per_task(self) -> tuple[Tensor, Tensor]:
+        """``compute()`` as [num_tasks] tensors (torchmetrics squeezes one-element results to 0-dim)."""
+        mean, count = self.compute()
+        return mean.reshape(-1), count.reshape(-1)

@@ -137,7 +137,7 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
     trainer = eval_trainer(ctx, logger)
     log.info("eval: router %s (%s) on %d tasks, %d examples", router.name, router.describe(), len(tasks), len(items))
     trainer.test(evaluator, dataloaders=loader, verbose=False)
-    mean, count = evaluator.scores.compute()
+    mean, count = evaluator.scores.per_task()
     predictions, stats = _gather(evaluator, trainer)
     if collator.counter.truncated:
         log.warning("eval: %d of %d inputs were longer than model.max_source_length=%d and were truncated", collator.counter.truncated, collator.counter.seen, ctx.model_cfg.max_source_length)
