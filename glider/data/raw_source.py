@@ -223,6 +223,12 @@ class RawTaskSource(TaskSource):
                 ) from None
             if rendered is not None:
                 out.append(rendered.example(task.name, len(out)))
+        if not out and len(indices) and task.metric == "rank_classification":
+            raise DataError(
+                f"Task '{task.name}' is scored by rank classification but none of its {len(indices)} rows has answer "
+                f"choices (at least 2, with the answer among them). Rows must have the fields of {task.hub_id}: "
+                f"{task.schema or 'see docs/real-benchmarks.md'}; fix the data in task.data_dir."
+            )
         return out
 
     def train_examples(self, task: str, n: int, seed: int) -> list[Example]:
