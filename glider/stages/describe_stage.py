@@ -88,8 +88,8 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
         for key, value in tensors.items():
             check_finite_embeddings(value, embedder.name, f"'{key}' texts of expert '{name}'")
         meta = {"fingerprint": describe_fingerprint(ctx, card), "llm": writer.name, "embedder": embedder.name, "dim": str(embedder.dim)}
-        library.save_embeddings(embedder.name, name, tensors, meta)
         library.update_card(name, instruction=instruction, instruction_llm=writer.name)
+        library.save_embeddings(embedder.name, name, tensors, meta)  # last: its fingerprint marks the expert described
     log.info("describe: done")
 
 
