@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.cli import WORLD, run_process
+from tests.reliability.cli import WORLD, run_in_process, run_process
 
 
 @dataclass
@@ -27,7 +27,8 @@ class World:
 
     @property
     def run_dir(self) -> Path:
-        (summary,) = self.root.glob("outputs/runs/*/*/summary.json")
+        """The run's folder: Hydra's dated one (a process) or ``root/run`` (in-process)."""
+        (summary,) = [*self.root.glob("outputs/runs/*/*/summary.json"), *self.root.glob("run/summary.json")]
         return summary.parent
 
     def summary(self) -> dict:
@@ -37,10 +38,15 @@ class World:
         return [json.loads(line) for line in (self.run_dir / "predictions.jsonl").read_text().splitlines()]
 
 
-def build_world(root: Path) -> World:
+def build_world(root: Path, capsys: pytest.CaptureFixture | None = None) -> World:
+    """``python -m glider.run`` with the WORLD config under ``root``; in-process (``run_cli``) when given capsys."""
     start = time.monotonic()
-    proc = run_process(root, *WORLD)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    if capsys is None:
+        proc = run_process(root, *WORLD)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+    else:
+        outcome = run_in_process(root, WORLD, capsys)
+        assert outcome.code == 0, outcome.stderr[-4000:]
     return World(root, time.monotonic() - start)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from glider.library.library import ExpertLibrary
-from tests.reliability.cli import REPO, TINY, glider_cmd, glider_env
+from tests.reliability.cli import REPO, TINY, glider_cmd, glider_env, run_in_process
 from tests.reliability.conftest import World
 
 pytestmark = pytest.mark.slow
@@ -45,7 +46,8 @@ def _kill_when(proc: subprocess.Popen, line_end: str) -> str:
     return "".join(seen)
 
 
-def test_killed_build_keeps_finished_experts_and_redoes_the_unfinished_one(world_copy: World) -> None:
+def test_killed_build_keeps_finished_experts_and_redoes_the_unfinished_one(world_copy: World, capsys: pytest.CaptureFixture,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
     library, experts = world_copy.library, world_copy.library / "experts"
     built_before = _files(experts)
     overrides = [*TINY, f"task.expert_tasks=[{','.join(FIVE)}]", "stage=experts"]
@@ -64,9 +66,10 @@ def test_killed_build_keeps_finished_experts_and_redoes_the_unfinished_one(world
     halfway.mkdir()
     (experts / "thing_origin").rename(halfway / "x")
 
-    rerun = subprocess.run(glider_cmd(*overrides), cwd=REPO, env=glider_env(world_copy.root), capture_output=True, text=True, timeout=600)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    out = rerun.stdout + rerun.stderr
+    with caplog.at_level(logging.INFO, logger="glider"):  # the rerun: in-process (run_cli), a real process costs a minute
+        rerun = run_in_process(world_copy.root, overrides, capsys)
+    assert rerun.code == 0, rerun.stderr[-3000:]
+    out = caplog.text
     assert "recovery: restored" in out and out.count("recovery: removed leftover") == 3
     assert "experts: training 1 of 5 experts" in out and "experts: [1/1] thing_alive done" in out
     after = _files(experts)

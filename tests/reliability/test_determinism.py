@@ -1,4 +1,5 @@
-"""The same seed gives the same library and the same metrics: two builds in two separate roots."""
+"""The same seed gives the same library and the same metrics: two builds in two separate roots
+(the session's, by a real process, and a second one in-process)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ def _comparable(summary: dict) -> str:
     return json.dumps({k: v for k, v in summary.items() if k != "seconds"}, sort_keys=True)
 
 
-def test_same_seed_same_metrics_predictions_and_experts(tiny_world: World, tmp_path: Path) -> None:
-    again = build_world(tmp_path / "again")
+def test_same_seed_same_metrics_predictions_and_experts(tiny_world: World, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    again = build_world(tmp_path / "again", capsys)
     assert _comparable(again.summary()) == _comparable(tiny_world.summary())
     assert again.predictions() == tiny_world.predictions()
     for weights in sorted((tiny_world.library / "experts").glob("*/*.safetensors")):
