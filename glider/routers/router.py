@@ -17,7 +17,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from glider.errors import ConfigError, RoutingError
+from glider.errors import RoutingError
 from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import ExpertSide, GlobalScorer, LocalScorer, QueryBatch
 from glider.routers.selection import Selection, TopK
