@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import torch
 from filelock import FileLock
 from torch import Tensor
 
@@ -142,6 +143,7 @@ class ExpertLibrary:
     # ---------------------------------------------------------------- experts
     def add(self, expert: Expert) -> None:
         """Write the expert's directory atomically, then list it in the index (replacing a same-named one)."""
+        _refuse_non_finite(expert, {"lora_A": expert.lora_A, "lora_B": expert.lora_B, "gate": expert.gates, "arrow": expert.prototypes})
         with atomic_directory(self.expert_dir(expert.name)) as tmp:
             write_peft_adapter(tmp, expert.lora_A, expert.lora_B, expert.rank, expert.lora_alpha, self.backbone.get("id"))
             self._write_routing_keys(tmp, expert)
@@ -202,6 +204,7 @@ class ExpertLibrary:
 
     def save_routing_keys(self, expert: Expert) -> None:
         """Rewrite an expert's gates/prototypes file (atomic)."""
+        _refuse_non_finite(expert, {"gate": expert.gates, "arrow": expert.prototypes})
         self._write_routing_keys(self.expert_dir(expert.name), expert)
 
     @staticmethod
@@ -236,3 +239,15 @@ class ExpertLibrary:
                 return dict(f.metadata() or {})
         except Exception:  # a corrupted file counts as absent: the describe stage rewrites it
             return None
+
+
+def _refuse_non_finite(expert: Expert, parts: dict[str, dict[str, Tensor]]) -> None:
+    """The library never stores NaN/inf: a diverged training fails here, before anything is written."""
+    for kind, tensors in parts.items():
+        for module, value in tensors.items():
+            if not torch.isfinite(value).all():
+                raise LibraryError(
+                    f"Expert '{expert.name}' has NaN/inf in its {kind} of module '{module}', so it is not written to the "
+                    "library (finished experts are kept). Its training diverged: lower the learning rate "
+                    "(library.experts.lr / library.gates.lr) or check the training data, then rerun."
+                )

@@ -85,3 +85,20 @@ def test_nan_query_embeddings_are_an_error_and_never_cached(tmp_path: Path) -> N
     with pytest.raises(InstructionError, match="embedder 'broken' returned NaN/inf for 1 of 2 query texts; nothing was cached"):
         cached_encode(NaNEmbedder(), ["a", "b"], "query", tmp_path)
     assert not list(tmp_path.rglob("*.safetensors"))
+
+
+def test_a_diverged_expert_is_never_written(tmp_path: Path, tiny_t5) -> None:
+    library = ExpertLibrary.open_or_create(tmp_path / "lib", {"id": "tiny", "fingerprint": "x"}, ["q"])
+    library.add(random_expert(tiny_t5, "e0", "t0"))
+    diverged = random_expert(tiny_t5, "e1", "t1", seed=1)
+    diverged.lora_B[MODULE] = diverged.lora_B[MODULE] * float("nan")
+    with pytest.raises(LibraryError, match=rf"Expert 'e1' has NaN/inf in its lora_B of module '{MODULE}', so it is not written"):
+        library.add(diverged)
+    assert library.names == ["e0"] and not library.expert_dir("e1").exists()
+    assert ExpertLibrary.open(tmp_path / "lib").names == ["e0"]
+    kept = library.load("e0")
+    kept.gates[MODULE] = torch.full_like(kept.gates[MODULE], float("inf"))
+    before = (library.expert_dir("e0") / "glider.safetensors").read_bytes()
+    with pytest.raises(LibraryError, match="has NaN/inf in its gate of module"):
+        library.save_routing_keys(kept)
+    assert (library.expert_dir("e0") / "glider.safetensors").read_bytes() == before
