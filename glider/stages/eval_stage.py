@@ -101,6 +101,7 @@ def eval_trainer(ctx: StageContext, logger: Any) -> L.Trainer:
         enable_model_summary=False,
         enable_progress_bar=t.get("progress_bar", True),
         inference_mode=True,
+        deterministic=t.get("deterministic", False),  # trainer.deterministic=true: bitwise-reproducible GPU evaluation too
     )
 
 
