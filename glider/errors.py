@@ -43,5 +43,5 @@ def find_user_error(error: BaseException) -> GliderError | None:
         if isinstance(current, GliderError):
             return current
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
     return None
