@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,6 +23,9 @@ def _umask() -> int:
 
 
 _FILE_MODE = 0o666 & ~_umask()
+# ".<name>.<8 random chars>.tmp|old": what _temp_path and atomic_directory leave behind if killed
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.(?P<kind>tmp|old)$")
+log = logging.getLogger("glider")
 
 
 def _temp_path(path: Path) -> Path:
@@ -87,6 +92,54 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temp file name beside ``path`` for a writer that takes a path (e.g. savefig); renamed on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_path(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def recover_interrupted_writes(folder: str | os.PathLike, name: str | None = None, recursive: bool = False) -> list[str]:
+    """Finish or undo the atomic writes a killed process left in ``folder``; returns what was done.
+
+    A ``.old`` directory whose target is missing is moved back (the kill fell between the two
+    renames of replacing a directory); every other ``.tmp`` / ``.old`` leftover is deleted.
+    ``name`` limits this to the leftovers of that one entry. Call it only while holding the
+    lock that guards every writer of ``folder`` (a live writer's temp files look the same).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    actions: list[str] = []
+    for entry in sorted(folder.iterdir()):
+        match = _LEFTOVER.match(entry.name)
+        if match is None or (name is not None and match["name"] != name):
+            continue
+        target = folder / match["name"]
+        done = []
+        if match["kind"] == "old" and (entry / "x").is_dir() and not target.exists():
+            os.replace(entry / "x", target)
+            done.append(f"restored {target} (a replacement was interrupted)")
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        done.append(f"removed leftover {entry}")
+        for action in done:
+            log.warning("recovery: %s", action)
+        actions += done
+    if recursive:
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
+            actions += recover_interrupted_writes(sub, recursive=True)
+    return actions
 
 
 def read_json(path: str | os.PathLike) -> Any:

@@ -7,7 +7,8 @@ build stage outside the default ``library.build_stages``; ``stage=import`` runs 
 
 ``stage=all`` builds whatever is missing of the library, then evaluates. Building holds
 an inter-process lock on the library, so two runs never build the same library at once
-(the second waits, then finds everything current and reuses it).
+(the second waits, then finds everything current and reuses it). Holding the lock, a build
+first finishes or removes what a killed build left half-written (temp files and folders).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Callable
 
 from glider.errors import ConfigError
 from glider.stage_names import BUILD_STAGE_NAMES, STAGE_NAMES, check_stage
+from glider.io import recover_interrupted_writes
+from glider.locking import build_lock
 from glider.stages.backbone_stage import run_backbone
 from glider.stages.context import StageContext
 from glider.stages.describe_stage import run_describe
@@ -51,10 +54,8 @@ def build_library(ctx: StageContext, stages: list[str]) -> None:
     if not stages:
         return
     ctx.library_dir.mkdir(parents=True, exist_ok=True)
-    from filelock import FileLock
-
-    lock = FileLock(str(ctx.library_dir / ".lock"))
-    with lock:
+    with build_lock(ctx.library_dir / ".lock", f"library {ctx.library_dir}", ctx.cfg.library.get("lock_timeout_s")):
+        recover_interrupted_writes(ctx.library_dir, recursive=True)
         for stage in stages:
             t0 = time.time()
             BUILD_STAGES[stage](ctx)

@@ -18,7 +18,7 @@ warnings.filterwarnings("ignore", message=r"(?s).*is validated against ConfigSto
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from glider.errors import GliderError  # noqa: E402
+from glider.errors import find_user_error  # noqa: E402
 from glider.stage_names import check_stage  # noqa: E402
 
 log = logging.getLogger("glider")
@@ -46,14 +46,22 @@ def _run(cfg: DictConfig) -> float | None:
     return sum(avgs) / len(avgs) if avgs else None
 
 
+def run_cli(cfg: DictConfig) -> float | None:
+    """Run the pipeline; a user error (even one wrapped by Hydra or a library) ends as one line and exit 2."""
+    try:
+        return _run(cfg)
+    except Exception as err:
+        user = find_user_error(err)
+        if user is None:
+            raise
+        print(f"glider: error: {user}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> float | None:
     """Build what is missing of the library, evaluate, write tables and heatmaps."""
-    try:
-        return _run(cfg)
-    except GliderError as err:
-        print(f"glider: error: {err}", file=sys.stderr, flush=True)
-        raise SystemExit(2) from None
+    return run_cli(cfg)
 
 
 if __name__ == "__main__":

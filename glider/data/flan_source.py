@@ -27,7 +27,7 @@ from glider.data.raw_source import RawTaskSource
 from glider.data.raw_task import RawTask, Rendered
 from glider.data.rows import Rows, find_local_split, hub_reachable
 from glider.data.spec import Example
-from glider.errors import ConfigError, DataError
+from glider.errors import ConfigError
 
 log = logging.getLogger("glider")
 
@@ -151,13 +151,7 @@ class FlanTaskSource(RawTaskSource):
         order = pool[np.random.default_rng(seed).permutation(len(pool))]
         return self.render(dataclasses.replace(raw, template=flan_generation), rows, order, n)
 
-    def eval_examples(self, task: str, n: int, seed: int) -> list[Example]:
-        examples = super().eval_examples(task, n, seed)
-        raw = self.raw_task(task)
-        if not examples and raw.metric == "rank_classification":
-            raise DataError(
-                f"FLAN task '{task}' is scored by rank classification but none of its held rows lists answer options "
+    def no_choices_message(self, task: RawTask, rows: int) -> str:
+        return (f"FLAN task '{task.name}' is scored by rank classification but none of its held rows lists answer options "
                 f"that contain the target (e.g. 'OPTIONS:\\n- yes\\n- no'). Add zs_opt rows, or set "
-                f"task.metric_overrides.{task}=rouge_l."
-            )
-        return examples
+                f"task.metric_overrides.{task.name}=rouge_l.")

@@ -225,6 +225,12 @@ class RawTaskSource(TaskSource):
                 out.append(rendered.example(task.name, len(out)))
         return out
 
+    def no_choices_message(self, task: RawTask, rows: int) -> str:
+        """Why a rank-classification task has no evaluation example: none of its rows has answer choices."""
+        return (f"Task '{task.name}' is scored by rank classification but none of its {rows} rows has answer choices "
+                f"(at least 2, with the answer among them). Rows must have the fields of {task.hub_id}: "
+                f"{task.schema or 'see docs/real-benchmarks.md'}; fix the data in task.data_dir.")
+
     def train_examples(self, task: str, n: int, seed: int) -> list[Example]:
         raw = self.raw_task(task)
         rows, pool = self.train_pool(raw)
@@ -234,4 +240,7 @@ class RawTaskSource(TaskSource):
     def eval_examples(self, task: str, n: int, seed: int) -> list[Example]:
         raw = self.raw_task(task)
         rows, held = self.eval_pool(raw)
-        return self.render(raw, rows, held, n)
+        examples = self.render(raw, rows, held, n)
+        if not examples and len(held) and raw.metric == "rank_classification":
+            raise DataError(self.no_choices_message(raw, len(held)))
+        return examples

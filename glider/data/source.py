@@ -71,6 +71,17 @@ class TaskSource(ABC):
         return None
 
 
+def select_tasks(available: list[TaskSpec], names: list[str] | None, field: str) -> list[TaskSpec]:
+    """The tasks named in config field ``field`` (in that order), or all of ``available`` for None."""
+    if names is None:
+        return available
+    by_name = {t.name: t for t in available}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise DataError(f"{field} names {unknown}, which are not among the allowed tasks: {', '.join(by_name)}.")
+    return [by_name[n] for n in names]
+
+
 def check_examples(task: TaskSpec, examples: list[Example], where: str) -> list[Example]:
     """Fail clearly on an empty set or on rank-classification examples without choices."""
     if not examples:

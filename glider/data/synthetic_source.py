@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from glider.data.source import TaskSource
+from glider.data.source import TaskSource, select_tasks
 from glider.data.spec import Example, TaskSpec
 from glider.data.synthetic import SyntheticZoo
-from glider.errors import ConfigError
 
 
 class SyntheticTaskSource(TaskSource):
@@ -19,7 +18,7 @@ class SyntheticTaskSource(TaskSource):
         self.name = name
         self.zoo = SyntheticZoo()
         self._eval_tasks = list(eval_tasks) if eval_tasks else None
-        self._expert_tasks = list(expert_tasks) if expert_tasks else None
+        self._expert_tasks = select_tasks(self.heldin(), None if expert_tasks is None else list(expert_tasks), "task.expert_tasks")
 
     def tasks(self) -> list[TaskSpec]:
         return self.zoo.tasks()
@@ -33,14 +32,8 @@ class SyntheticTaskSource(TaskSource):
         return [self.task(name) for name in self._eval_tasks]
 
     def expert_tasks(self) -> list[TaskSpec]:
-        """The held-in tasks, or the subset named by ``task.expert_tasks`` (small libraries for quick runs)."""
-        if self._expert_tasks is None:
-            return self.heldin()
-        heldin = {t.name for t in self.heldin()}
-        wrong = [n for n in self._expert_tasks if n not in heldin]
-        if wrong:
-            raise ConfigError(f"task.expert_tasks names {wrong}, which are not held-in tasks of '{self.name}'. Held-in tasks: {', '.join(sorted(heldin))}.")
-        return [self.task(n) for n in self._expert_tasks]
+        """The held-in tasks that get an expert (all, or ``task.expert_tasks``); not part of the data fingerprint."""
+        return self._expert_tasks
 
     def train_examples(self, task: str, n: int, seed: int) -> list[Example]:
         return self.zoo.train_examples(task, n, seed)

@@ -24,6 +24,18 @@ def default_model_path(name: str) -> str:
     )
 
 
+def check_finite_embeddings(emb: torch.Tensor, embedder: str, what: str) -> torch.Tensor:
+    """``emb`` unchanged, or one clear error when it holds NaN/inf (so it is never cached or stored)."""
+    bad = ~torch.isfinite(emb)
+    if bad.any():
+        rows = int(bad.reshape(emb.shape[0], -1).any(-1).sum()) if emb.dim() else 1
+        raise InstructionError(
+            f"embedder '{embedder}' returned NaN/inf for {rows} of {emb.shape[0] if emb.dim() else 1} {what}; nothing was "
+            "cached or stored. Check the embedder model (embedder.model_name_or_path) and its device/precision."
+        )
+    return emb
+
+
 class SentenceEmbedder:
     """Embeds texts into L2-normalised float32 vectors; queries and documents may get prefixes."""
 

@@ -167,13 +167,17 @@ class OpenAIWriter(InstructionWriter):
             raise _Retryable(what) from None
 
     def _read(self, response: http.client.HTTPResponse, deadline: float) -> bytes:
-        """Read the whole body, giving up when the overall deadline passes."""
+        """Read the whole body, giving up when the overall deadline passes.
+
+        ``read1`` returns whatever one socket read gives, so a server that trickles its
+        answer byte by byte is stopped at the deadline (``read(n)`` would wait for all n).
+        """
         chunks: list[bytes] = []
         size = 0
         while True:
             if time.monotonic() > deadline:
                 raise _Retryable(f"timed out after {self.timeout_s:g} s (slow response)")
-            chunk = response.read(65536)
+            chunk = response.read1(65536)
             if not chunk:
                 return b"".join(chunks)
             size += len(chunk)

@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 from torch import Tensor
 
 from glider.data.spec import Example
+from glider.instruct.embedder import check_finite_embeddings
 from glider.io import atomic_save_tensors
 
 
@@ -20,17 +21,17 @@ def cached_encode(embedder: Any, texts: Sequence[str], kind: str, cache_dir: Pat
     if not texts:
         return torch.zeros(0, embedder.dim)
     if cache_dir is None:
-        return embedder.encode(list(texts), kind=kind)
+        return check_finite_embeddings(embedder.encode(list(texts), kind=kind), embedder.name, f"{kind} texts")
     key = hashlib.sha256(json.dumps([embedder.name, getattr(embedder, "model_name_or_path", None), kind, list(texts)]).encode()).hexdigest()[:24]
     path = Path(cache_dir) / embedder.name / f"{key}.safetensors"
     if path.is_file():
         try:
             cached = load_file(str(path))["emb"]
-            if cached.shape == (len(texts), embedder.dim):
+            if cached.shape == (len(texts), embedder.dim) and torch.isfinite(cached).all():
                 return cached
         except Exception:  # a damaged cache entry is recomputed
             pass
-    emb = embedder.encode(list(texts), kind=kind)
+    emb = check_finite_embeddings(embedder.encode(list(texts), kind=kind), embedder.name, f"{kind} texts")
     atomic_save_tensors(path, {"emb": emb})
     return emb
 

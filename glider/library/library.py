@@ -13,10 +13,12 @@ only names complete experts. Adding or removing an expert touches nothing of the
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
 
+import torch
 from filelock import FileLock
 from torch import Tensor
 
@@ -29,6 +31,7 @@ FORMAT = "glider-library/1"
 INDEX = "library.json"
 ROUTING_KEYS = "glider.safetensors"
 CARD = "card.json"
+log = logging.getLogger("glider")
 
 
 class ExpertLibrary:
@@ -40,8 +43,11 @@ class ExpertLibrary:
 
     # ---------------------------------------------------------------- open / create
     @classmethod
-    def open(cls, root: str | Path) -> "ExpertLibrary":
-        """Open an existing library; a missing directory or index is one clear error."""
+    def open(cls, root: str | Path, check: bool = True) -> "ExpertLibrary":
+        """Open an existing library; a missing directory or index is one clear error.
+
+        ``check``: every expert the index names must have its adapter on disk.
+        """
         root = Path(root)
         if not root.is_dir():
             raise LibraryError(
@@ -54,21 +60,28 @@ class ExpertLibrary:
             index = read_json(root / INDEX)
         except ValueError as err:
             raise LibraryError(f"Cannot parse {root / INDEX}: {err}. Restore it or rebuild the library.") from None
+        entries = index.get("experts") if isinstance(index, dict) else None
+        if not isinstance(entries, list) or not all(isinstance(e, dict) and "name" in e and "task" in e for e in entries):
+            raise LibraryError(f"{root / INDEX} is not a glider library index (it needs a list 'experts' of "
+                               "{name, task} entries). Restore it or rebuild the library.")
         library = cls(root, index)
-        library.check_experts_present()
+        if check:
+            library.check_experts_present()
         return library
 
     @classmethod
     def open_or_create(cls, root: str | Path, backbone: dict[str, Any], target_modules: list[str]) -> "ExpertLibrary":
-        """Open the library at ``root``, or create an empty one for ``backbone``."""
+        """Open the library at ``root`` for building (index entries without files are dropped,
+        so the stage that makes them rebuilds them), or create an empty one for ``backbone``."""
         root = Path(root)
         if (root / INDEX).is_file():
-            library = cls.open(root)
+            library = cls.open(root, check=False)
             if library.index.get("backbone", {}).get("fingerprint") != backbone.get("fingerprint"):
                 raise LibraryError(
                     f"Library '{root}' was built for backbone {library.index.get('backbone')} but this run uses "
                     f"{backbone}. Use another library.dir, or delete the library to rebuild it."
                 )
+            library.drop_missing()
             return library
         index = {"format": FORMAT, "backbone": backbone, "target_modules": list(target_modules), "experts": []}
         root.mkdir(parents=True, exist_ok=True)
@@ -108,9 +121,21 @@ class ExpertLibrary:
             adapter = self.expert_dir(name) / "adapter_model.safetensors"
             if not adapter.is_file():
                 raise LibraryError(
-                    f"{self.root / INDEX} names expert '{name}' but {adapter} is missing. Rebuild it "
-                    f"(rerun the experts stage) or remove it from the library (glider.library remove)."
+                    f"{self.root / INDEX} names expert '{name}' but {adapter} is missing. Rerun the stage that "
+                    "builds it (stage=experts, or stage=import for an imported expert): the build drops the entry "
+                    "and makes the expert again."
                 )
+
+    def drop_missing(self) -> list[str]:
+        """Remove index entries whose adapter is not on disk (with a warning each); returns their names."""
+        missing = [n for n in self.names if not (self.expert_dir(n) / "adapter_model.safetensors").is_file()]
+        if missing:
+            for name in missing:
+                log.warning("library: %s names expert '%s' but its files are missing; dropped from the index "
+                            "(the stage that makes it rebuilds it)", self.root / INDEX, name)
+            self.index["experts"] = [e for e in self.index["experts"] if e["name"] not in missing]
+            self._save_index()
+        return missing
 
     def _save_index(self) -> None:
         atomic_write_json(self.root / INDEX, self.index)
@@ -118,6 +143,7 @@ class ExpertLibrary:
     # ---------------------------------------------------------------- experts
     def add(self, expert: Expert) -> None:
         """Write the expert's directory atomically, then list it in the index (replacing a same-named one)."""
+        _refuse_non_finite(expert, {"lora_A": expert.lora_A, "lora_B": expert.lora_B, "gate": expert.gates, "arrow": expert.prototypes})
         with atomic_directory(self.expert_dir(expert.name)) as tmp:
             write_peft_adapter(tmp, expert.lora_A, expert.lora_B, expert.rank, expert.lora_alpha, self.backbone.get("id"))
             self._write_routing_keys(tmp, expert)
@@ -142,7 +168,7 @@ class ExpertLibrary:
         """Read one expert (LoRA weights, routing keys, card)."""
         directory = self.expert_dir(name)
         lora_A, lora_B, rank, alpha = read_peft_adapter(directory)
-        card = read_json(directory / CARD) if (directory / CARD).is_file() else {}
+        card = self.card(name)
         expert = Expert(name=name, task=card.get("task", name), rank=rank, lora_alpha=alpha, lora_A=lora_A, lora_B=lora_B, card=card)
         if with_keys and (directory / ROUTING_KEYS).is_file():
             for key, value in load_tensors(directory / ROUTING_KEYS).items():
@@ -157,8 +183,18 @@ class ExpertLibrary:
         return [self.load(name) for name in self.names]
 
     def card(self, name: str) -> dict[str, Any]:
+        """The expert's card.json ({} when absent); an unreadable card is one clear error."""
         path = self.expert_dir(name) / CARD
-        return read_json(path) if path.is_file() else {}
+        if not path.is_file():
+            return {}
+        try:
+            card = read_json(path)
+        except (OSError, ValueError) as err:
+            raise LibraryError(f"Cannot parse {path} ({err}): the card is corrupted. Delete the expert's directory "
+                               "and rerun the stage that builds it (or re-import the expert).") from None
+        if not isinstance(card, dict):
+            raise LibraryError(f"{path} must hold a JSON object; delete the expert's directory and rebuild it.")
+        return card
 
     def update_card(self, name: str, **fields: Any) -> None:
         """Merge fields into an expert's card.json (atomic)."""
@@ -168,6 +204,7 @@ class ExpertLibrary:
 
     def save_routing_keys(self, expert: Expert) -> None:
         """Rewrite an expert's gates/prototypes file (atomic)."""
+        _refuse_non_finite(expert, {"gate": expert.gates, "arrow": expert.prototypes})
         self._write_routing_keys(self.expert_dir(expert.name), expert)
 
     @staticmethod
@@ -188,7 +225,8 @@ class ExpertLibrary:
 
     def load_embeddings(self, embedder: str, name: str) -> dict[str, Tensor] | None:
         path = self.embedding_path(embedder, name)
-        return load_tensors(path) if path.is_file() else None
+        fix = f"Delete it and rerun stage=describe with embedder={embedder}."
+        return load_tensors(path, fix) if path.is_file() else None
 
     def embedding_metadata(self, embedder: str, name: str) -> dict[str, str] | None:
         from safetensors import safe_open
@@ -201,3 +239,15 @@ class ExpertLibrary:
                 return dict(f.metadata() or {})
         except Exception:  # a corrupted file counts as absent: the describe stage rewrites it
             return None
+
+
+def _refuse_non_finite(expert: Expert, parts: dict[str, dict[str, Tensor]]) -> None:
+    """The library never stores NaN/inf: a diverged training fails here, before anything is written."""
+    for kind, tensors in parts.items():
+        for module, value in tensors.items():
+            if not torch.isfinite(value).all():
+                raise LibraryError(
+                    f"Expert '{expert.name}' has NaN/inf in its {kind} of module '{module}', so it is not written to the "
+                    "library (finished experts are kept). Its training diverged: lower the learning rate "
+                    "(library.experts.lr / library.gates.lr) or check the training data, then rerun."
+                )

@@ -50,17 +50,25 @@ def write_peft_adapter(
     atomic_save_tensors(directory / ADAPTER_WEIGHTS, tensors, metadata={"format": "pt"})
 
 
-def load_tensors(path: Path) -> dict[str, Tensor]:
-    """Load a safetensors file; a truncated or corrupted file gives one clear LibraryError."""
+REBUILD_EXPERT = "Delete the expert's directory and rerun the stage that builds it (or re-import the expert)."
+
+
+def load_tensors(path: Path, fix: str = REBUILD_EXPERT) -> dict[str, Tensor]:
+    """Load a safetensors file; a truncated or corrupted file, or NaN/inf in it, gives one clear LibraryError."""
     if not path.is_file():
         raise LibraryError(f"Missing file {path}: the expert is incomplete; rebuild or re-import it.")
     try:
-        return load_file(str(path))
+        tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as err:
-        raise LibraryError(
-            f"Cannot read {path} ({err}): the file is truncated or corrupted. Delete the expert's directory "
-            "and rerun the stage that builds it (or re-import the expert)."
-        ) from None
+        raise LibraryError(f"Cannot read {path} ({err}): the file is truncated or corrupted. {fix}") from None
+    for key, value in tensors.items():
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            bad = "NaN" if torch.isnan(value).any() else "inf"
+            raise LibraryError(
+                f"{path} holds {bad} in '{key}' ({int((~torch.isfinite(value)).sum())} of {value.numel()} values): "
+                f"the file is corrupted or its training diverged; glider never routes on it. {fix}"
+            )
+    return tensors
 
 
 def read_peft_adapter(directory: Path) -> tuple[dict[str, Tensor], dict[str, Tensor], int, float]:

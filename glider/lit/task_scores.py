@@ -27,6 +27,6 @@ class TaskScores(Metric):
         return torch.where(self.count > 0, mean, torch.full_like(mean, float("nan"))), self.count
 
     def per_task(self) -> tuple[Tensor, Tensor]:
-        """``compute()`` as [num_tasks] tensors (torchmetrics squeezes a one-task result to a scalar)."""
+        """``compute()`` as [num_tasks] tensors (torchmetrics squeezes one-element results to 0-dim)."""
         mean, count = self.compute()
         return mean.reshape(-1), count.reshape(-1)

@@ -65,4 +65,5 @@ def evaluation_trainer(trainer_cfg: Any, logger: Any) -> L.Trainer:
         enable_model_summary=False,
         enable_progress_bar=trainer_cfg.get("progress_bar", True),
         inference_mode=True,
+        deterministic=trainer_cfg.get("deterministic", False),  # trainer.deterministic=true: bitwise-reproducible GPU evaluation too
     )

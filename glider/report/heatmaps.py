@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
+from glider.io import atomic_path  # noqa: E402
 from glider.moe.stats import RoutingStats  # noqa: E402
 
 _BLOCK = re.compile(r"^(?P<stack>encoder|decoder)\.block\.(?P<index>\d+)\.")
@@ -54,9 +55,7 @@ def plot_routing_heatmaps(stats: RoutingStats, expert_names: list[str], tasks: l
         ax.set_yticks(range(len(expert_names)), expert_names, fontsize=6)
     fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, label="mean routing weight")
     fig.suptitle(title, fontsize=11)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    _save(fig, path)
     return path
 
 
@@ -79,7 +78,14 @@ def plot_task_expert_overview(stats: RoutingStats, expert_names: list[str], task
     ax.set_ylabel("eval task")
     fig.colorbar(image, ax=ax, label="mean routing weight (all modules)")
     ax.set_title(title, fontsize=10)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    _save(fig, path)
     return path
+
+
+def _save(fig: "plt.Figure", path: Path) -> None:
+    """PNG written atomically (a killed run leaves no half image under the final name)."""
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)

@@ -17,7 +17,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from glider.errors import ConfigError
+from glider.errors import RoutingError
 from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import ExpertSide, GlobalScorer, LocalScorer, QueryBatch
 from glider.routers.selection import Selection, TopK
@@ -91,15 +91,18 @@ class Router:
 
 
 def check_finite(z: Tensor, where: str) -> None:
-    """Fail loudly when routing logits hold NaN or +inf (never route silently on them)."""
+    """Fail loudly when routing logits hold NaN or +inf (never route silently on them).
+
+    Raises RoutingError (a FloatingPointError and a GliderError: the CLI prints its message).
+    """
     if torch.isnan(z).any() or torch.isposinf(z).any():
         bad = "NaN" if torch.isnan(z).any() else "inf"
-        raise FloatingPointError(
+        raise RoutingError(
             f"Routing scores contain {bad} in module {where}: check the library's gates/prototypes and "
             "the query embeddings (a corrupted expert or an empty instruction can cause this)."
         )
     if z.numel() and torch.isneginf(z).all(dim=-1).any():
-        raise FloatingPointError(
+        raise RoutingError(
             f"Every expert scored -inf for some token in module {where}: no expert can be selected "
             "(e.g. the oracle router on a task that has no expert)."
         )

@@ -12,18 +12,32 @@ from torch.utils.data import DataLoader
 from glider.backbone import build_tiny_t5, read_backbone_info, save_backbone
 from glider.data.collate import Seq2SeqCollator
 from glider.lit.seq2seq_training import Seq2SeqTrainingModule
+from glider.io import recover_interrupted_writes
 from glider.lit.trainer_factory import training_trainer
+from glider.locking import build_lock
 from glider.stages.context import StageContext
 
 log = logging.getLogger("glider")
 
 
 def run_backbone(ctx: StageContext) -> None:
-    """Train and save the tiny backbone unless the saved one was made by this same config."""
+    """Train and save the tiny backbone unless the saved one was made by this same config.
+
+    Under a lock of its own (two runs never pretrain the same backbone at once); a kill
+    leaves at most a temp folder, removed by the next build.
+    """
     cfg = ctx.model_cfg
     if cfg.source != "tiny":
         log.info("backbone: pretrained %s, nothing to build", cfg.get("name_or_path"))
         return
+    target = ctx.backbone_dir
+    with build_lock(target.parent / f".{target.name}.lock", f"backbone {target}", ctx.cfg.library.get("lock_timeout_s")):
+        recover_interrupted_writes(target.parent, name=target.name)
+        _build_backbone(ctx)
+
+
+def _build_backbone(ctx: StageContext) -> None:
+    cfg = ctx.model_cfg
     info = read_backbone_info(ctx.backbone_dir)
     if info and info.get("fingerprint") == ctx.backbone_fingerprint:
         log.info("backbone: reusing %s", ctx.backbone_dir)

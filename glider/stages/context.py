@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from glider.backbone import build_tokenizer, fingerprint, load_pretrained, load_saved_backbone
 from glider.data.source import TaskSource
-from glider.errors import ConfigError
+from glider.errors import ConfigError, LibraryError
 from glider.library.library import ExpertLibrary
 
 log = logging.getLogger("glider")
@@ -70,7 +70,14 @@ class StageContext:
                     raise ConfigError(
                         f"The tiny backbone {self.backbone_dir} is not built yet: run stage=backbone (or stage=all)."
                     )
-                self._backbone = load_saved_backbone(self.backbone_dir)
+                try:
+                    self._backbone = load_saved_backbone(self.backbone_dir)
+                except (OSError, ValueError, RuntimeError) as err:  # a damaged file: transformers / safetensors errors
+                    first = str(err).splitlines()[0] if str(err) else type(err).__name__
+                    raise LibraryError(
+                        f"Cannot load the tiny backbone {self.backbone_dir} ({first}): its files are damaged. "
+                        "Delete that folder and rerun stage=backbone (or stage=all) to rebuild it from the same config."
+                    ) from None
             elif source == "pretrained":
                 self._backbone = load_pretrained(self.model_cfg.name_or_path, self.model_cfg.get("revision"))
             else:

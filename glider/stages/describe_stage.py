@@ -19,6 +19,7 @@ from omegaconf import OmegaConf
 
 from glider.backbone import fingerprint
 from glider.errors import LibraryError
+from glider.instruct.embedder import check_finite_embeddings
 from glider.routers.base import ExpertSide
 from glider.stages.context import StageContext
 
@@ -84,9 +85,11 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
             tensors["probe_example"] = embedder.encode(probe_example, kind="query")
         if probe_task:
             tensors["probe_task"] = embedder.encode(probe_task, kind="query")
+        for key, value in tensors.items():
+            check_finite_embeddings(value, embedder.name, f"'{key}' texts of expert '{name}'")
         meta = {"fingerprint": describe_fingerprint(ctx, card), "llm": writer.name, "embedder": embedder.name, "dim": str(embedder.dim)}
-        library.save_embeddings(embedder.name, name, tensors, meta)
         library.update_card(name, instruction=instruction, instruction_llm=writer.name)
+        library.save_embeddings(embedder.name, name, tensors, meta)  # last: its fingerprint marks the expert described
     log.info("describe: done")
 
 

@@ -17,11 +17,13 @@ def chat_reply(content: Any) -> dict:
 
 @dataclass
 class Reply:
-    """One scripted answer: HTTP status, body (dict -> JSON, str/bytes sent as is), delay before answering."""
+    """One scripted answer: HTTP status, body (dict -> JSON, str/bytes sent as is), delay before answering,
+    and ``trickle_s``: a pause before each byte of the body (a server that answers, but very slowly)."""
 
     status: int = 200
     body: Any = field(default_factory=lambda: chat_reply("Classify the sentiment of a review."))
     delay_s: float = 0.0
+    trickle_s: float = 0.0
 
 
 class FakeLLM:
@@ -48,7 +50,13 @@ class FakeLLM:
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
-                    self.wfile.write(data)
+                    if reply.trickle_s:
+                        for i in range(len(data)):
+                            self.wfile.write(data[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.trickle_s)
+                    else:
+                        self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test)
 

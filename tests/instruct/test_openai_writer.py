@@ -65,6 +65,8 @@ def test_500_then_200_succeeds_on_retry(tmp_path):
     with FakeLLM([Reply(500, {"error": "busy"}), Reply(body=chat_reply("Rate sentiment."))]) as server:
         assert make_writer(server.url, cache_dir=tmp_path).write(SAMPLES) == "Rate sentiment."
     assert len(server.requests) == 2
+    cache = InstructionCache(tmp_path)  # only the good answer is stored
+    assert len(cache) == 1 and cache.get("openai", "tiny-chat", render_prompt(SAMPLES)) == "Rate sentiment."
 
 
 def test_429_is_retried():
@@ -127,6 +129,18 @@ def test_slow_answer_times_out(tmp_path):
     assert elapsed < 2.0  # 2 attempts x 0.2 s + backoff, never the server's 0.8 s each
     assert len(server.requests) == 2
     _assert_failed(err, server.url, 2, "timed out after 0.2 s")
+    assert len(InstructionCache(tmp_path)) == 0
+
+
+def test_trickling_answer_is_cut_at_the_deadline(tmp_path):
+    # every byte arrives well within the socket timeout, but the whole answer would take ~10 s
+    with FakeLLM([Reply(trickle_s=0.05)]) as server:
+        start = time.monotonic()
+        with pytest.raises(InstructionError) as err:
+            make_writer(server.url, cache_dir=tmp_path, timeout_s=0.5, max_retries=1).write(SAMPLES)
+        elapsed = time.monotonic() - start
+    assert elapsed < 3.0
+    _assert_failed(err, server.url, 2, "timed out after 0.5 s (slow response)")
     assert len(InstructionCache(tmp_path)) == 0
 
 
