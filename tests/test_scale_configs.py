@@ -11,7 +11,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
 from glider.data.synthetic_source import SyntheticTaskSource
-from glider.errors import ConfigError
+from glider.errors import ConfigError, DataError
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_routing.ipynb"
@@ -66,7 +66,7 @@ def test_run_and_sweep_directories_are_unique_per_job() -> None:
 def test_expert_tasks_subset_and_default() -> None:
     assert len(SyntheticTaskSource().expert_tasks()) == 16
     assert [t.name for t in SyntheticTaskSource(expert_tasks=["pair_bigger", "thing_kind"]).expert_tasks()] == ["pair_bigger", "thing_kind"]
-    with pytest.raises(ConfigError, match="not held-in tasks"):
+    with pytest.raises(DataError, match="task.expert_tasks names \\['thing_big_animal'\\]"):
         SyntheticTaskSource(expert_tasks=["thing_big_animal"]).expert_tasks()
 
 

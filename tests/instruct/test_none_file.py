@@ -27,10 +27,23 @@ def test_none_rejects_no_samples():
         NoneWriter().write([], task="p3agnews")
 
 
+class _EchoWriter(InstructionWriter):
+    name = "echo"
+
+    def write(self, samples, task=None):
+        return samples[0]
+
+
 def test_write_many_progress_bar_for_many_requests(capsys):
+    out = _EchoWriter().write_many([([str(i)], None) for i in range(25)])
+    assert out == [str(i) for i in range(25)]
+    assert "instructions [echo]" in capsys.readouterr().err
+
+
+def test_none_writer_is_instant_and_silent(capsys):
     out = NoneWriter().write_many([([str(i)], None) for i in range(25)])
     assert out == [str(i) for i in range(25)]
-    assert "instructions [none]" in capsys.readouterr().err
+    assert capsys.readouterr().err == ""
 
 
 def test_file_real_flan(glider_instructions):
