@@ -25,3 +25,28 @@ class DataError(GliderError):
 
 class InstructionError(GliderError):
     """The LLM backend or the instruction source failed or gave unusable output."""
+
+
+class ReportError(GliderError):
+    """Nothing to report: no run directories, or unreadable run files."""
+
+
+class RoutingError(GliderError, FloatingPointError):
+    """Routing scores are not finite (NaN / inf): the run stops instead of routing on them."""
+
+
+def find_user_error(error: BaseException) -> GliderError | None:
+    """The GliderError behind ``error``, following ``__cause__`` / ``__context__``.
+
+    Hydra wraps exceptions raised while instantiating a ``_target_`` (InstantiationException),
+    and other libraries may re-raise; the user should still see only the clear message.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, GliderError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return None
+

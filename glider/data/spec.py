@@ -14,7 +14,8 @@ class Example:
     """One model input with its reference answer.
 
     ``choices`` is set for rank-classification tasks (the answer is ``choices[label]``);
-    for generation tasks it is empty and ``target`` is the reference text.
+    for generation tasks it is empty and ``target`` is the reference text (``references``
+    may add more acceptable answers: a generation is scored against its best match).
     """
 
     task: str
@@ -25,6 +26,7 @@ class Example:
     instruction: str = ""  # the instruction (paraphrase) used in source, if known
     content: str = ""  # the input without the instruction, if known
     uid: int = -1  # position of the example in its eval set (for exact-once DDP checks)
+    references: tuple[str, ...] = ()  # further acceptable answers (generation metrics take the best match)
 
 
 @dataclass(frozen=True)

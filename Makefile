@@ -1,0 +1,35 @@
+# glider: two commands for a fresh machine
+#   make run    create .venv if missing, install, run the embedded default (offline, CPU)
+#   make test   same install, then the whole test suite
+# Extra arguments: make run ARGS="router=phatgoose"   make test PYTEST_ARGS="-m 'not slow'"
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.glider-installed
+ARGS ?=
+PYTEST_ARGS ?=
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: install run test test-fast clean-outputs
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	WANDB_MODE=$${WANDB_MODE:-offline} $(PY) -m glider.run $(ARGS)
+
+test: $(STAMP)
+	WANDB_MODE=disabled $(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	WANDB_MODE=disabled $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+clean-outputs:
+	rm -rf outputs multirun

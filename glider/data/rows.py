@@ -1,0 +1,154 @@
+"""Raw rows of a data split: from a local directory (json/jsonl/parquet/save_to_disk) or the hub.
+
+A split is any object with ``len()`` and integer indexing that returns one row as a dict
+(a list of dicts, a ``datasets.Dataset`` or a parquet table view); nothing is copied into
+Python objects until a row is read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+from glider.errors import DataError
+
+FILE_SUFFIXES = (".jsonl", ".json", ".parquet")
+
+
+class Rows(Protocol):
+    """A random-access sequence of raw rows."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+
+class ParquetRows:
+    """Rows of one or more parquet files, read lazily through pyarrow."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.table = pa.concat_tables([pq.read_table(str(p)) for p in paths]) if len(paths) > 1 else pq.read_table(str(paths[0]))
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.table.slice(index, 1).to_pylist()[0]
+
+
+def hub_disabled() -> bool:
+    """True when ``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE`` forbid the hub (then it is never contacted)."""
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(var, "").strip().lower() in {"1", "true", "yes", "on"}:
+            return True
+    return False
+
+
+@lru_cache(maxsize=1)
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether the hub may be used: not disabled, and huggingface.co answers within ``timeout_s``."""
+    if hub_disabled():
+        return False
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _read_json_file(path: Path) -> list[dict[str, Any]]:
+    """A .jsonl file, a JSON list, or a JSON object with the rows under 'examples' / 'data' / 'rows'."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".jsonl":
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        data = json.loads(text)
+    except (OSError, ValueError) as err:
+        raise DataError(f"Cannot read {path}: {err}. Fix or replace the file.") from None
+    if isinstance(data, dict):
+        for key in ("examples", "data", "rows"):
+            if isinstance(data.get(key), list):
+                return data[key]
+        raise DataError(f"{path} holds a JSON object without an 'examples' (or 'data') list of rows.")
+    if not isinstance(data, list):
+        raise DataError(f"{path} must hold a list of rows (JSON objects), got {type(data).__name__}.")
+    return data
+
+
+def read_file_rows(paths: Sequence[Path]) -> Rows:
+    """Rows of json/jsonl files (in memory) or parquet files (lazy)."""
+    if all(p.suffix == ".parquet" for p in paths):
+        return ParquetRows(paths)
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        rows.extend(_read_json_file(path) if path.suffix != ".parquet" else list(ParquetRows([path]).table.to_pylist()))
+    return rows
+
+
+def _is_saved_dataset(path: Path) -> bool:
+    return (path / "dataset_info.json").is_file() or (path / "state.json").is_file()
+
+
+def _is_saved_dict(path: Path) -> bool:
+    return (path / "dataset_dict.json").is_file()
+
+
+def find_local_split(directory: Path, split: str) -> Rows | None:
+    """The rows of ``split`` under ``directory``, or None when that split is not there.
+
+    Accepted: ``<split>.jsonl|json|parquet``, shards ``<split>-*.parquet``, a
+    ``save_to_disk`` Dataset in ``<split>/`` (or parquet/json files inside it), or a
+    ``save_to_disk`` DatasetDict in ``directory`` that has ``split``.
+    """
+    if not directory.is_dir():
+        return None
+    for suffix in FILE_SUFFIXES:
+        if (directory / f"{split}{suffix}").is_file():
+            return read_file_rows([directory / f"{split}{suffix}"])
+    shards = sorted(directory.glob(f"{split}-*.parquet"))
+    if shards:
+        return read_file_rows(shards)
+    sub = directory / split
+    if sub.is_dir():
+        if _is_saved_dataset(sub):
+            return _load_from_disk(sub)
+        files = sorted(p for p in sub.iterdir() if p.suffix in FILE_SUFFIXES)
+        if files:
+            return read_file_rows(files)
+    if _is_saved_dict(directory):
+        saved = _load_from_disk(directory)
+        return saved[split] if split in saved else None
+    return None
+
+
+def _load_from_disk(path: Path) -> Any:
+    from datasets import load_from_disk
+
+    try:
+        return load_from_disk(str(path))
+    except Exception as err:  # datasets raises FileNotFoundError / ValueError / its own errors
+        raise DataError(f"Cannot load the save_to_disk dataset at {path}: {err}. Re-save it with Dataset.save_to_disk.") from None
+
+
+def load_hub_split(hub_id: str, config: str | None, split: str, revision: str | None = None) -> Rows | None:
+    """One split of a hub dataset (Arrow-backed, memory-mapped); None if the split does not exist."""
+    from datasets import get_dataset_split_names, load_dataset
+
+    try:
+        names = get_dataset_split_names(hub_id, config, revision=revision)
+    except Exception as err:
+        raise DataError(
+            f"Cannot read the split names of hub dataset '{hub_id}'" + (f" (config '{config}')" if config else "")
+            + f": {str(err).splitlines()[0] if str(err) else type(err).__name__}. Check the hub id, or download the data "
+            "and point task.data_dir at it."
+        ) from None
+    if split not in names:
+        return None
+    return load_dataset(hub_id, config, split=split, revision=revision)

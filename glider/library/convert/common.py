@@ -1,0 +1,115 @@
+"""What every converter shares: reading a checkpoint, matching its module names to the backbone, shape checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import Tensor
+
+from glider.errors import LibraryError
+from glider.library.expert import Expert
+
+Shapes = dict[str, tuple[int, int]]  # backbone module -> (d_out, d_in)
+STRIP_PREFIXES = ("base_model.model.", "base_model.", "model.", "transformer.", "module.")
+
+
+def load_checkpoint(path: Path) -> dict[str, Tensor]:
+    """A state dict from .safetensors or a torch file (.pt/.bin/.ckpt; tensors only, memory-mapped when possible)."""
+    if not path.is_file():
+        raise LibraryError(f"Checkpoint {path} does not exist. Fix library.import_.path.")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            try:
+                state = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
+            except RuntimeError:  # not a zip-format file: mmap is unavailable
+                state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as err:  # torch / safetensors raise many types for a damaged or foreign file
+        raise LibraryError(f"Cannot read checkpoint {path}: {str(err).splitlines()[0] if str(err) else type(err).__name__}. "
+                           "It must be a torch state dict (.pt) or a .safetensors file of tensors.") from None
+    for wrapper in ("state_dict", "model", "module"):
+        if isinstance(state, dict) and isinstance(state.get(wrapper), dict) and not any(isinstance(v, Tensor) for v in state.values()):
+            state = state[wrapper]
+    if not isinstance(state, dict):
+        raise LibraryError(f"Checkpoint {path} holds a {type(state).__name__}, not a state dict of tensors.")
+    return state
+
+
+def resolve_module(name: str, shapes: Shapes) -> str | None:
+    """The backbone module a checkpoint's module name refers to (exact, or after a wrapper prefix)."""
+    if name in shapes:
+        return name
+    for prefix in STRIP_PREFIXES:
+        if name.startswith(prefix) and name[len(prefix):] in shapes:
+            return name[len(prefix):]
+    return None
+
+
+def unknown_module(path: Path, key: str, module: str) -> LibraryError:
+    return LibraryError(
+        f"Checkpoint {path} does not fit the backbone: key '{key}' adapts module '{module}', which the backbone does not "
+        "have (or model.target_modules leaves out). It was made for another backbone: use the matching model=..."
+    )
+
+
+def check_shape(path: Path, key: str, tensor: Tensor, want: tuple[int, ...], what: str, module: str, shapes: Shapes) -> None:
+    """One clear error naming the key, its shape and the shape the backbone needs."""
+    if tuple(tensor.shape) != tuple(want):
+        d_out, d_in = shapes[module]
+        raise LibraryError(
+            f"Checkpoint {path} does not fit the backbone: key '{key}' has shape {tuple(tensor.shape)} but the backbone's "
+            f"layer '{module}' ({d_out}x{d_in}) needs {tuple(want)} ({what}). It was made for another backbone: use "
+            "the matching model=... (e.g. model=t5_xl_lm_adapt for the released GLIDER / Phatgoose experts)."
+        )
+
+
+@dataclass
+class ExpertParts:
+    """LoRA factors and gates of one expert as they are read, per backbone module."""
+
+    lora_A: dict[str, Tensor] = field(default_factory=dict)  # [r, d_in]
+    lora_B: dict[str, Tensor] = field(default_factory=dict)  # [d_out, r]
+    gates: dict[str, Tensor] = field(default_factory=dict)  # [d_in]
+    keys: dict[str, str] = field(default_factory=dict)  # module -> a checkpoint key (for messages)
+
+    def to_expert(self, name: str, task: str, path: Path, scale_of: Callable[[str, int], float]) -> Expert:
+        """An Expert with one rank R (the largest; smaller ranks are zero-padded, which leaves B A unchanged).
+
+        ``scale_of(module, r)`` is the module's LoRA scale in the source format; modules whose
+        scale differs from the first one's get it folded into B, so s * B' A == s_m * B A exactly.
+        """
+        missing = sorted(set(self.lora_A) ^ set(self.lora_B))
+        if missing:
+            raise LibraryError(f"Checkpoint {path}: expert '{name}' has lora_A without lora_B (or the reverse) for module "
+                               f"'{missing[0]}'. The file is incomplete.")
+        if not self.lora_A:
+            raise LibraryError(f"Checkpoint {path}: no LoRA weights found for expert '{name}'.")
+        missing_gates = sorted(set(self.gates) - set(self.lora_A))
+        if missing_gates:
+            raise LibraryError(f"Checkpoint {path}: expert '{name}' has a gate for module '{missing_gates[0]}' but no LoRA there.")
+        rank = max(a.shape[0] for a in self.lora_A.values())
+        scales = {m: float(scale_of(m, a.shape[0])) for m, a in self.lora_A.items()}
+        reference = next(iter(scales.values()))
+        lora_A, lora_B = {}, {}
+        for module, a in self.lora_A.items():
+            b, r = self.lora_B[module], a.shape[0]
+            if b.shape[1] != r:
+                raise LibraryError(f"Checkpoint {path}: key '{self.keys.get(module, module)}' (expert '{name}') has lora_A rank {r} "
+                                   f"but lora_B of shape {tuple(b.shape)}; they must share the rank.")
+            a, b = a.float(), b.float() * (scales[module] / reference)
+            lora_A[module] = torch.cat([a, a.new_zeros(rank - r, a.shape[1])]) if r < rank else a
+            lora_B[module] = torch.cat([b, b.new_zeros(b.shape[0], rank - r)], dim=1) if r < rank else b
+        return Expert(name=name, task=task, rank=rank, lora_alpha=reference * rank, lora_A=lora_A, lora_B=lora_B,
+                      gates={m: g.float().reshape(-1) for m, g in self.gates.items()})
+
+
+def checkpoint_fingerprint(path: Path, **options: Any) -> dict[str, Any]:
+    """What identifies an import: the file (path, size, mtime) and the converter options."""
+    stat = path.stat()
+    return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **options}

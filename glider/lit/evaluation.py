@@ -1,0 +1,65 @@
+"""LightningModule for routed evaluation: rank classification and generation, per-task scores,
+per-example predictions and routing statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+
+from glider.data.spec import TaskSpec
+from glider.lit.scoring import generate_answers, rank_classification_scores
+from glider.lit.task_scores import TaskScores
+from glider.lit.text_metrics import GENERATION_METRICS, best_reference_score
+from glider.moe.routed_model import RoutedSeq2Seq
+from glider.moe.stats import RoutingStats
+from glider.routers.base import QueryBatch
+
+
+class RoutedEvaluator(L.LightningModule):
+    """Evaluates a routed backbone on task-homogeneous batches (``trainer.test``)."""
+
+    def __init__(self, routed: RoutedSeq2Seq, tokenizer: Any, tasks: list[TaskSpec], max_new_tokens: int = 8, record_routing: bool = True) -> None:
+        super().__init__()
+        self.routed = routed
+        self.tokenizer = tokenizer
+        self.tasks = tasks
+        self.max_new_tokens = max_new_tokens
+        self.scores = TaskScores(len(tasks))
+        self.stats = RoutingStats([t.name for t in tasks], routed.num_experts) if record_routing and routed.layers else None
+        self.predictions: list[dict[str, Any]] = []
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        examples = batch["examples"]
+        if not examples:  # the empty batch of a process that has none of its own
+            return
+        spec = self.tasks[int(batch["task_ids"][0])]
+        queries = QueryBatch(tasks=[e.task for e in examples], instruction_emb=batch.get("instruction_emb"), input_emb=batch.get("input_emb"))
+        masks = [batch["attention_mask"]]
+        if "choice_labels" in batch:
+            dec_mask = torch.cat([torch.ones_like(batch["choice_labels"][:, :1]), (batch["choice_labels"][:, :-1] != -100).long()], dim=1)
+            masks.append(dec_mask)
+        with self.routed.batch(queries, len(examples), masks=masks, task_ids=batch["task_ids"], stats=self.stats):
+            if spec.metric == "rank_classification":
+                choice_scores = rank_classification_scores(self.routed.model, batch)  # [B, C]
+                predicted = choice_scores.argmax(dim=-1)
+                scores = (predicted.cpu() == batch["labels"].cpu()).double()
+                outputs = [ex.choices[int(p)] for ex, p in zip(examples, predicted)]
+            else:
+                outputs = generate_answers(self.routed.model, self.tokenizer, batch, self.max_new_tokens)
+                metric = GENERATION_METRICS[spec.metric]
+                scores = torch.tensor([best_reference_score(metric, out, ex) for out, ex in zip(outputs, examples)], dtype=torch.float64)
+        self.scores.update(batch["task_ids"], scores)
+        for ex, out, score in zip(examples, outputs, scores.tolist()):
+            self.predictions.append({"task": ex.task, "uid": ex.uid, "prediction": out, "target": ex.target, "score": score})
+
+    def transfer_batch_to_device(self, batch: dict[str, Any], device: torch.device, dataloader_idx: int) -> dict[str, Any]:
+        """Move the tensors; the Example records (frozen dataclasses, which Lightning cannot copy) stay as they are."""
+        examples = batch.pop("examples")
+        moved = super().transfer_batch_to_device(batch, device, dataloader_idx)
+        moved["examples"] = examples
+        return moved
+
+    def configure_optimizers(self) -> None:
+        return None

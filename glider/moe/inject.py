@@ -1,0 +1,43 @@
+"""Inject MoE-LoRA layers into a backbone (replace the targeted nn.Linear modules in place)."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from glider.library.stack import ModuleStack
+from glider.moe.context import RoutingContext
+from glider.moe.layer import MoELoRALinear
+from glider.routers.router import Router
+
+DEFAULT_TARGETS = ("q", "k", "v", "o", "wi", "wi_0", "wi_1", "wo")
+
+
+def target_linear_modules(model: nn.Module, targets: list[str] | tuple[str, ...] = DEFAULT_TARGETS) -> dict[str, nn.Linear]:
+    """Linear modules whose last name component is a target (T5: attention q,k,v,o and FFN wi/wi_0/wi_1/wo)."""
+    found = {}
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Linear) and name.rsplit(".", 1)[-1] in targets:
+            found[name] = module
+    return found
+
+
+def module_shapes(model: nn.Module, targets: list[str] | tuple[str, ...] = DEFAULT_TARGETS) -> dict[str, tuple[int, int]]:
+    """(d_out, d_in) of every targeted linear module."""
+    return {name: (m.out_features, m.in_features) for name, m in target_linear_modules(model, targets).items()}
+
+
+def inject_moe(model: nn.Module, stacks: dict[str, ModuleStack], router: Router, context: RoutingContext) -> list[MoELoRALinear]:
+    """Replace each module named in ``stacks`` by a MoELoRALinear around the original layer."""
+    layers = []
+    prepared = {scorer.key_name: scorer for scorer, _ in router.local}
+    for name, stack in stacks.items():
+        parent_name, _, child = name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        base = getattr(parent, child)
+        if isinstance(base, MoELoRALinear):
+            base = base.base
+        keys = {k: prepared[k].prepare_keys(v) for k, v in stack.keys.items() if k in prepared}
+        layer = MoELoRALinear(base, name, stack.lora_A, stack.lora_B, stack.scale, keys, router, context)
+        setattr(parent, child, layer)
+        layers.append(layer)
+    return layers

@@ -1,0 +1,137 @@
+"""MoE-LoRA linear layer: a frozen linear plus N stacked LoRA experts, routed per token.
+
+    y = W x + b + sum_{i in selected} w_i * s_i * B_i A_i x
+
+``w`` comes from the router (local logits of this module + the example's global bias,
+then the selection rule). Only the selected experts are computed (``lora_dispatch``).
+``merged`` mode adds one precomputed delta ``(mean_i s_i B_i A_i) x``; ``base`` mode adds
+nothing.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from glider.moe.context import RoutingContext
+from glider.moe.dispatch import lora_dispatch
+from glider.routers.router import Router, check_finite
+
+
+class MoELoRALinear(nn.Module):
+    """A frozen ``nn.Linear`` with a routed library of LoRA experts."""
+
+    def __init__(
+        self,
+        base: nn.Linear,
+        module_name: str,
+        lora_A: Tensor,  # [N, r, d_in]
+        lora_B: Tensor,  # [N, d_out, r]
+        scale: Tensor,  # [N]
+        keys: dict[str, Tensor],  # per local scorer: [N, d_in] prepared keys
+        router: Router,
+        context: RoutingContext,
+    ) -> None:
+        super().__init__()
+        n, r, d_in = lora_A.shape
+        if d_in != base.in_features or lora_B.shape[1] != base.out_features or lora_B.shape[0] != n:
+            raise ValueError(
+                f"{module_name}: experts A {tuple(lora_A.shape)} / B {tuple(lora_B.shape)} do not fit "
+                f"the linear layer ({base.out_features} x {base.in_features})"
+            )
+        self.base = base
+        self.module_name = module_name
+        self.router = router
+        self.context = context
+        dtype, device = base.weight.dtype, base.weight.device
+        self.register_buffer("lora_A", lora_A.to(device, dtype), persistent=False)
+        self.register_buffer("lora_B", lora_B.to(device, dtype), persistent=False)
+        self.register_buffer("scale", scale.to(device, dtype), persistent=False)
+        self.keys = {name: k.to(device) for name, k in keys.items()}
+        self.merged_delta: Tensor | None = None
+        if router.mode == "merged":
+            self.merged_delta = merged_delta(self.lora_A, self.lora_B, self.scale)
+
+    @property
+    def weight(self) -> Tensor:
+        """The frozen base weight (backbones read ``.weight`` of their linears, e.g. T5's ``wo``)."""
+        return self.base.weight
+
+    @property
+    def bias(self) -> Tensor | None:
+        return self.base.bias
+
+    @property
+    def num_experts(self) -> int:
+        return self.lora_A.shape[0]
+
+    def extra_repr(self) -> str:
+        return f"{self.module_name}: experts={self.num_experts}, rank={self.lora_A.shape[1]}, router={self.router.name}"
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.base(x)
+        mode = self.router.mode
+        if mode == "base" or self.num_experts == 0:
+            return y
+        if mode == "merged":
+            return y + F.linear(x, self.merged_delta)
+        rows, seq = x.shape[0], (x.shape[1] if x.dim() == 3 else 1)
+        flat = x.reshape(-1, x.shape[-1])  # [T, d_in]
+        expert_idx, weights = self.route(flat, rows, seq)  # [T, k]
+        delta = lora_dispatch(flat, expert_idx, weights.to(flat.dtype), self.lora_A, self.lora_B, self.scale)
+        self._record(expert_idx, weights, rows, seq)
+        return y + delta.view(*x.shape[:-1], -1)
+
+    def route(self, flat: Tensor, rows: int, seq: int) -> tuple[Tensor, Tensor]:
+        """Selected experts and weights for every token: ([T, k] long, [T, k] float)."""
+        ctx, router = self.context, self.router
+        bias = ctx.bias  # [B, N] or None
+        if not router.needs_local:
+            if bias is None:
+                raise RuntimeError(f"{self.module_name}: router '{router.name}' needs global scores for the batch")
+            check_finite(bias, self.module_name)
+            idx, w = router.selection(bias.to(flat.device))  # per example [B, k]
+            return ctx.per_token(idx, rows, seq), ctx.per_token(w, rows, seq)
+        if ctx.candidates is not None:
+            return self._route_candidates(flat, rows, seq)
+        z = router.local_logits(flat, self.keys)  # [T, N]
+        if bias is not None:
+            z = z + ctx.per_token(bias.to(z.device, z.dtype), rows, seq)
+        check_finite(z, self.module_name)
+        return router.selection(z)
+
+    def _route_candidates(self, flat: Tensor, rows: int, seq: int) -> tuple[Tensor, Tensor]:
+        """Local scoring and selection among each example's M pre-selected experts only."""
+        ctx, router = self.context, self.router
+        cand = ctx.candidates.to(flat.device)  # [B, M]
+        batch, m = cand.shape
+        tokens_per_example = flat.shape[0] // batch
+        x_b = flat.view(batch, tokens_per_example, -1)  # [B, S', d_in]
+        z = None
+        for scorer, weight in router.local:
+            keys = self.keys[scorer.key_name][cand]  # [B, M, d_in]
+            l = scorer.logits(x_b, keys)  # [B, S', M]
+            z = l * weight if z is None else z + l * weight
+        if ctx.bias is not None:
+            z = z + ctx.bias.to(z.device, z.dtype).gather(1, cand)[:, None, :]
+        z = z.reshape(-1, m)  # [T, M]
+        check_finite(z, self.module_name)
+        local_idx, w = router.selection(z)  # [T, k] indices into the candidates
+        token_cand = cand.repeat_interleave(tokens_per_example, dim=0)  # [T, M]
+        return token_cand.gather(1, local_idx), w
+
+    def _record(self, expert_idx: Tensor, weights: Tensor, rows: int, seq: int) -> None:
+        ctx = self.context
+        if ctx.stats is None or ctx.task_ids is None:
+            return
+        token_task = ctx.per_token(ctx.task_ids, rows, seq)
+        ctx.stats.record(self.module_name, expert_idx, weights, token_task, ctx.token_mask(rows, seq))
+
+
+def merged_delta(lora_A: Tensor, lora_B: Tensor, scale: Tensor) -> Tensor:
+    """mean_i s_i B_i A_i -> [d_out, d_in], accumulated expert by expert."""
+    out = torch.zeros(lora_B.shape[1], lora_A.shape[2], dtype=torch.float32, device=lora_A.device)
+    for a, b, s in zip(lora_A, lora_B, scale):
+        out.add_((b.float() * s.float()) @ a.float())
+    return (out / max(lora_A.shape[0], 1)).to(lora_A.dtype)

@@ -1,0 +1,69 @@
+"""A backbone with injected MoE-LoRA layers and the per-batch routing context."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import torch
+from torch import Tensor, nn
+
+from glider.library.expert import Expert
+from glider.library.stack import stack_experts
+from glider.moe.context import RoutingContext
+from glider.moe.inject import inject_moe, module_shapes
+from glider.moe.layer import MoELoRALinear
+from glider.moe.stats import RoutingStats
+from glider.routers.base import ExpertSide, QueryBatch
+from glider.routers.router import Router
+
+
+class RoutedSeq2Seq(nn.Module):
+    """Wraps a seq2seq backbone; every targeted linear becomes a routed MoE-LoRA layer.
+
+    Use ``with routed.batch(queries, ...):`` around each forward/generate so that every
+    layer routes each example of the batch by that example's own global scores.
+    """
+
+    def __init__(self, model: nn.Module, router: Router, experts: list[Expert], expert_side: ExpertSide | None = None, targets: list[str] | None = None) -> None:
+        super().__init__()
+        self.model = model
+        self.router = router
+        self.context = RoutingContext()
+        self.expert_names = [e.name for e in experts]
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.layers: list[MoELoRALinear] = []
+        if router.uses_experts and experts:
+            shapes = module_shapes(model, targets) if targets else module_shapes(model)
+            stacks = stack_experts(experts, shapes, router.key_names() if router.needs_local else [])
+            self.layers = inject_moe(model, stacks, router, self.context)
+        if expert_side is None:
+            expert_side = ExpertSide(names=[e.name for e in experts], tasks=[e.task for e in experts])
+        self.expert_side = expert_side
+        if router.uses_experts and router.mode == "routed":
+            router.bind(expert_side)
+
+    @property
+    def num_experts(self) -> int:
+        return len(self.expert_names)
+
+    @contextlib.contextmanager
+    def batch(self, queries: QueryBatch | None, batch_size: int, masks: list[Tensor] | None = None, task_ids: Tensor | None = None, stats: RoutingStats | None = None) -> Iterator[Tensor | None]:
+        """Route the next forward passes by these examples' global scores; yields the bias [B, N]."""
+        bias = None
+        if self.router.mode == "routed" and self.router.global_ and queries is not None:
+            bias = self.router.global_bias(queries)  # [B, N]
+        candidates = None
+        if bias is not None and self.router.candidates is not None and self.router.candidates < self.num_experts:
+            candidates = bias.topk(self.router.candidates, dim=-1).indices  # [B, M]
+        self.context.stats = stats
+        with self.context.batch(batch_size, bias=bias, candidates=candidates, task_ids=task_ids, masks=masks):
+            yield bias
+
+    def forward(self, *args, **kwargs):
+        return self.model(*args, **kwargs)
+
+    @torch.no_grad()
+    def generate(self, *args, **kwargs):
+        return self.model.generate(*args, **kwargs)

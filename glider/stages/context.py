@@ -1,0 +1,107 @@
+"""What every stage needs: the resolved config, the task source, the backbone and the library."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from glider.backbone import build_tokenizer, fingerprint, load_pretrained, load_saved_backbone
+from glider.data.source import TaskSource
+from glider.errors import ConfigError, LibraryError
+from glider.library.library import ExpertLibrary
+
+log = logging.getLogger("glider")
+
+
+@dataclass
+class StageContext:
+    """Shared, lazily built state of one pipeline run."""
+
+    cfg: DictConfig
+    _backbone: tuple[Any, Any] | None = field(default=None, repr=False)
+
+    @property
+    def seed(self) -> int:
+        return int(self.cfg.seed)
+
+    @cached_property
+    def source(self) -> TaskSource:
+        source = hydra.utils.instantiate(self.cfg.task)
+        if not isinstance(source, TaskSource):
+            raise ConfigError(f"task._target_ must build a glider TaskSource, got {type(source).__name__}.")
+        return source
+
+    # ------------------------------------------------------------------ backbone
+    @property
+    def model_cfg(self) -> DictConfig:
+        return self.cfg.model
+
+    @cached_property
+    def backbone_fingerprint(self) -> str:
+        """Identity of the backbone: the config that builds/loads it (and, for tiny, the data it is pretrained on)."""
+        spec = OmegaConf.to_container(self.model_cfg, resolve=True)
+        if self.model_cfg.source == "tiny":
+            spec = {"model": spec, "data": self.source.fingerprint(), "seed": self.seed}
+        return fingerprint(spec)
+
+    @property
+    def backbone_dir(self) -> Path:
+        """Where a tiny backbone trained here is saved."""
+        return Path(self.cfg.paths.backbones_dir) / f"{self.model_cfg.name}-{self.source.name}-seed{self.seed}-{self.backbone_fingerprint}"
+
+    def backbone_identity(self) -> dict[str, Any]:
+        model_cfg = self.model_cfg
+        ident = model_cfg.get("name_or_path") if model_cfg.source == "pretrained" else str(self.backbone_dir)
+        return {"id": ident, "name": model_cfg.name, "fingerprint": self.backbone_fingerprint}
+
+    def load_backbone(self) -> tuple[Any, Any]:
+        """A fresh (model, tokenizer); the model is a new copy on every call."""
+        if self._backbone is None:
+            source = self.model_cfg.source
+            if source == "tiny":
+                if not (self.backbone_dir / "config.json").is_file():
+                    raise ConfigError(
+                        f"The tiny backbone {self.backbone_dir} is not built yet: run stage=backbone (or stage=all)."
+                    )
+                try:
+                    self._backbone = load_saved_backbone(self.backbone_dir)
+                except (OSError, ValueError, RuntimeError) as err:  # a damaged file: transformers / safetensors errors
+                    first = str(err).splitlines()[0] if str(err) else type(err).__name__
+                    raise LibraryError(
+                        f"Cannot load the tiny backbone {self.backbone_dir} ({first}): its files are damaged. "
+                        "Delete that folder and rerun stage=backbone (or stage=all) to rebuild it from the same config."
+                    ) from None
+            elif source == "pretrained":
+                self._backbone = load_pretrained(self.model_cfg.name_or_path, self.model_cfg.get("revision"))
+            else:
+                raise ConfigError(f"model.source must be 'tiny' or 'pretrained', got '{source}'.")
+        model, tokenizer = self._backbone
+        return copy.deepcopy(model).eval(), tokenizer
+
+    def fresh_tokenizer(self) -> Any:
+        return build_tokenizer(self.model_cfg.get("tokenizer", "word"), self.source.vocabulary())
+
+    # ------------------------------------------------------------------ library
+    @property
+    def library_dir(self) -> Path:
+        return Path(self.cfg.library.dir)
+
+    @property
+    def target_modules(self) -> list[str]:
+        return list(self.model_cfg.target_modules)
+
+    def open_library(self, create: bool = False) -> ExpertLibrary:
+        if create:
+            return ExpertLibrary.open_or_create(self.library_dir, self.backbone_identity(), self.target_modules)
+        return ExpertLibrary.open(self.library_dir)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.cfg.paths.run_dir)

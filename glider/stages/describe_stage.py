@@ -1,0 +1,122 @@
+"""Stage `describe`: expert-side instructions (LLM from K sample inputs) and their embeddings.
+
+For every expert, from the sample inputs kept in its card:
+  instruction   = LLM(samples[:K])                       -> embedded: "instruction" [1, dim]
+  inputs        = samples[K : K+R]                        -> embedded: "inputs" [R, dim] (retrieval store)
+  probe queries = query-side instructions of samples[K+R : K+R+P], per example and per task (groups of K)
+                                                           -> "probe_example" [P, dim], "probe_task" [P/K, dim]
+Probe queries calibrate router.alpha=auto (expert side only).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import hydra
+import torch
+from omegaconf import OmegaConf
+
+from glider.backbone import fingerprint
+from glider.errors import LibraryError
+from glider.instruct.embedder import check_finite_embeddings
+from glider.routers.base import ExpertSide
+from glider.stages.context import StageContext
+
+log = logging.getLogger("glider")
+
+
+def make_writer(ctx: StageContext) -> Any:
+    return hydra.utils.instantiate(ctx.cfg.llm)
+
+
+def make_embedder(ctx: StageContext) -> Any:
+    return hydra.utils.instantiate(ctx.cfg.embedder)
+
+
+def describe_fingerprint(ctx: StageContext, card: dict) -> str:
+    fps = card.get("fingerprints", {})
+    return fingerprint({
+        "expert": fps.get("expert") or fps.get("import", ""),
+        "samples": fingerprint(card.get("samples", [])),
+        "llm": OmegaConf.to_container(ctx.cfg.llm, resolve=True),
+        "embedder": OmegaConf.to_container(ctx.cfg.embedder, resolve=True),
+        "describe": OmegaConf.to_container(ctx.cfg.library.describe, resolve=True),
+    })
+
+
+def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) -> None:
+    """Write and embed instructions for experts whose description is missing or stale."""
+    library = ctx.open_library()
+    writer = writer or make_writer(ctx)
+    embedder = embedder or make_embedder(ctx)
+    cfg = ctx.cfg.library.describe
+    k, n_inputs, n_probe = int(cfg.k), int(cfg.retrieval_inputs), int(cfg.probe_queries)
+    todo = []
+    for name in library.names:
+        meta = library.embedding_metadata(embedder.name, name)
+        if not meta or meta.get("fingerprint") != describe_fingerprint(ctx, library.card(name)):
+            todo.append(name)
+    if not todo:
+        log.info("describe: %d experts already described with llm=%s embedder=%s", len(library), writer.name, embedder.name)
+        return
+    log.info("describe: %d expert(s) with llm=%s, embedder=%s, K=%d", len(todo), writer.name, embedder.name, k)
+    cards = {name: library.card(name) for name in todo}
+    needs_samples = getattr(writer, "needs_samples", True)  # llm=file looks instructions up by task name
+    for name, card in cards.items():
+        if needs_samples and len(card.get("samples", [])) < k:
+            raise LibraryError(
+                f"Expert '{name}' keeps {len(card.get('samples', []))} sample inputs in its card.json but describe needs "
+                f"K={k}. Re-import it with samples (or lower library.describe.k)."
+            )
+    instructions = writer.write_many([(card["samples"][:k], card.get("task", name)) for name, card in cards.items()])
+    for (name, card), instruction in zip(cards.items(), instructions):
+        samples = card["samples"]
+        inputs = samples[k : k + n_inputs] or samples[:k] or [instruction]  # no samples (imported): the instruction stands in
+        probes = samples[k + n_inputs : k + n_inputs + n_probe]
+        task = card.get("task", name)
+        probe_example = writer.write_many([([s], task) for s in probes]) if probes else []
+        probe_task = writer.write_many([(probes[i : i + k], task) for i in range(0, len(probes) - k + 1, k)]) if len(probes) >= k else []
+        tensors = {
+            "instruction": embedder.encode([instruction], kind="document"),
+            "inputs": embedder.encode(inputs, kind="document"),
+        }
+        if probe_example:
+            tensors["probe_example"] = embedder.encode(probe_example, kind="query")
+        if probe_task:
+            tensors["probe_task"] = embedder.encode(probe_task, kind="query")
+        for key, value in tensors.items():
+            check_finite_embeddings(value, embedder.name, f"'{key}' texts of expert '{name}'")
+        meta = {"fingerprint": describe_fingerprint(ctx, card), "llm": writer.name, "embedder": embedder.name, "dim": str(embedder.dim)}
+        library.update_card(name, instruction=instruction, instruction_llm=writer.name)
+        library.save_embeddings(embedder.name, name, tensors, meta)  # last: its fingerprint marks the expert described
+    log.info("describe: done")
+
+
+def load_expert_side(ctx: StageContext, library: Any, embedder_name: str, embedder_dim: int, granularity: str) -> ExpertSide:
+    """Instruction / retrieval / probe embeddings of every expert, for the global scorers."""
+    instruction, inputs, probes = [], [], []
+    for name in library.names:
+        tensors = library.load_embeddings(embedder_name, name)
+        if tensors is None:
+            raise LibraryError(
+                f"Expert '{name}' has no '{embedder_name}' embeddings: run stage=describe with embedder={embedder_name} "
+                f"for library {library.root}."
+            )
+        meta = library.embedding_metadata(embedder_name, name) or {}
+        if int(meta.get("dim", tensors["instruction"].shape[-1])) != embedder_dim or tensors["instruction"].shape[-1] != embedder_dim:
+            raise LibraryError(
+                f"The library's '{embedder_name}' embeddings of expert '{name}' have dimension "
+                f"{tensors['instruction'].shape[-1]} but the embedder gives {embedder_dim}: rerun stage=describe with "
+                "this embedder (or use the embedder the library was described with)."
+            )
+        instruction.append(tensors["instruction"][0])
+        inputs.append(tensors["inputs"])
+        probes.append(tensors.get(f"probe_{granularity}", torch.zeros(0, embedder_dim)))
+    return ExpertSide(
+        names=list(library.names),
+        tasks=list(library.tasks),
+        instruction_emb=torch.stack(instruction) if instruction else None,
+        input_embs=inputs,
+        probe_queries=probes,
+    )

@@ -1,0 +1,244 @@
+"""Stage `eval`: routed evaluation of every eval task; results table, heatmaps, predictions, logger."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+import torch
+from filelock import FileLock
+from lightning.pytorch import seed_everything
+from omegaconf import OmegaConf
+from torch.utils.data import DataLoader
+
+from glider.data.collate import EvalCollator
+from glider.data.eval_data import EvalItems, TaskBatchSampler
+from glider.data.source import check_examples
+from glider.data.spec import Example, TaskSpec
+from glider.instruct.queries import cached_encode, query_instructions
+from glider.io import atomic_write_json, atomic_write_text
+from glider.hydra_job import job_overrides
+from glider.lit.ddp import ddp_job_scope, wait_for_children
+from glider.lit.evaluation import RoutedEvaluator
+from glider.lit.run_logging import log_run, make_logger
+from glider.lit.trainer_factory import evaluation_trainer
+from glider.moe.routed_model import RoutedSeq2Seq
+from glider.moe.stats import RoutingStats
+from glider.report.heatmaps import plot_routing_heatmaps, plot_task_expert_overview
+from glider.report.tables import results_frame, run_report, split_averages, write_run_tables
+from glider.routers.base import ExpertSide
+from glider.routers.router import Router
+from glider.stages.context import StageContext
+from glider.stages.describe_stage import load_expert_side, make_embedder, make_writer
+
+log = logging.getLogger("glider")
+
+
+@dataclass
+class EvalResult:
+    """What one evaluation produced (on rank 0)."""
+
+    router: str
+    scores: dict[str, float]
+    counts: dict[str, int]
+    averages: dict[str, float]
+    files: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    world_size: int = 1
+    frame: Any = field(default=None, repr=False)
+
+
+def _needs_embeddings(router: Router) -> bool:
+    return router.mode == "routed" and any(s.name in ("instruction", "retrieval") for s, _ in router.global_)
+
+
+def build_items(ctx: StageContext, router: Router, tasks: list[TaskSpec], examples: dict[str, list[Example]]) -> list[dict[str, Any]]:
+    """Examples with the query-side embeddings the router's global scorers need."""
+    items = [{"example": e} for t in tasks for e in examples[t.name]]
+    if not _needs_embeddings(router):
+        return items
+    writer, embedder = make_writer(ctx), make_embedder(ctx)
+    cache = Path(ctx.cfg.paths.cache_dir) / "query_embeddings"
+    names = {s.name for s, _ in router.global_}
+    if "instruction" in names:
+        texts = query_instructions(writer, examples, router.global_granularity, int(ctx.cfg.library.describe.k))
+        flat = [text for t in tasks for text in texts[t.name]]
+        emb = cached_encode(embedder, flat, "query", cache)
+        for item, row in zip(items, emb):
+            item["instruction_emb"] = row
+    if "retrieval" in names:
+        emb = cached_encode(embedder, [item["example"].source for item in items], "query", cache)
+        for item, row in zip(items, emb):
+            item["input_emb"] = row
+    return items
+
+
+def expert_side_for(ctx: StageContext, router: Router, library: Any) -> ExpertSide:
+    if _needs_embeddings(router) or (router.mode == "routed" and router.alpha.__class__.__name__ == "AutoAlpha"):
+        embedder = make_embedder(ctx)
+        return load_expert_side(ctx, library, embedder.name, embedder.dim, router.global_granularity)
+    return ExpertSide(names=list(library.names), tasks=list(library.tasks))
+
+
+def run_eval(ctx: StageContext) -> EvalResult | None:
+    """Evaluate the configured router on every eval task; rank 0 writes and returns the results."""
+    start = time.time()
+    seed_everything(ctx.seed, workers=True, verbose=False)
+    router: Router = hydra.utils.instantiate(ctx.cfg.router, _convert_="all")
+    if router.uses_experts:
+        library = ctx.open_library()
+        experts = library.load_all()
+        side = expert_side_for(ctx, router, library)
+    else:
+        library, experts, side = None, [], ExpertSide(names=[], tasks=[])
+    model, tokenizer = ctx.load_backbone()
+    routed = RoutedSeq2Seq(model, router, experts, side, targets=ctx.target_modules)
+    all_tasks = ctx.source.eval_tasks()
+    tasks = [t for t in all_tasks if not router.uses_experts or router.mode != "routed" or router.supports(t.name)]
+    skipped = [t.name for t in all_tasks if t not in tasks]
+    if skipped:
+        log.info("eval: router %s has no score for %s (no expert of that task); reported as n/a", router.name, ", ".join(skipped))
+    n = int(ctx.cfg.eval.examples_per_task)
+    examples = {t.name: check_examples(t, ctx.source.eval_examples(t.name, n, ctx.seed), "evaluation") for t in tasks}
+    with _queries_lock(ctx):
+        items = build_items(ctx, router, tasks, examples)
+    task_index = {t.name: i for i, t in enumerate(tasks)}
+    collator = EvalCollator(tokenizer, task_index, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length)
+    loader = DataLoader(
+        EvalItems(items),
+        batch_sampler=TaskBatchSampler([it["example"].task for it in items], int(ctx.cfg.eval.batch_size)),
+        collate_fn=collator,
+    )
+    evaluator = RoutedEvaluator(routed, tokenizer, tasks, max_new_tokens=int(ctx.cfg.eval.max_new_tokens), record_routing=bool(ctx.cfg.eval.heatmaps))
+    logger = make_logger(ctx.cfg)
+    with ddp_job_scope():
+        trainer = evaluation_trainer(ctx.cfg.trainer, logger)
+        log.info("eval: router %s (%s) on %d tasks, %d examples", router.name, router.describe(), len(tasks), len(items))
+        trainer.test(evaluator, dataloaders=loader, verbose=False)
+        log.info("eval: process %d of %d scored %d examples", trainer.global_rank, trainer.world_size, len(evaluator.predictions))
+        mean, count = evaluator.scores.per_task()  # summed over processes (torchmetrics states)
+        predictions, stats = _gather(evaluator, trainer)
+        truncated = _sum_over_processes(collator.counter.truncated, trainer)
+        if not trainer.is_global_zero:
+            return None
+        _check_each_example_once(predictions, items)
+        if truncated:
+            log.warning("eval: %d of %d inputs were longer than model.max_source_length=%d and were truncated", truncated, len(items), ctx.model_cfg.max_source_length)
+        result = _finish(ctx, router, all_tasks, tasks, mean, count, start, trainer.world_size)
+        _write_outputs(ctx, router, result.frame, result, predictions, stats, routed, tasks, truncated, logger)
+        wait_for_children(trainer)
+    return result
+
+
+def _finish(ctx: StageContext, router: Router, all_tasks: list[TaskSpec], tasks: list[TaskSpec], mean: torch.Tensor, count: torch.Tensor,
+            start: float, world_size: int) -> EvalResult:
+    """Scores per task, the results frame and split averages (rank 0)."""
+    scores = {t.name: float(mean[i]) for i, t in enumerate(tasks)}
+    counts = {t.name: int(count[i]) for i, t in enumerate(tasks)}
+    rows = []
+    for t in all_tasks:
+        rows.append({"router": router.name, "seed": ctx.seed, "task": t.name, "split": t.split, "family": t.family, "metric": t.metric,
+                     "n": counts.get(t.name, 0), "score": scores.get(t.name, float("nan"))})
+    frame = results_frame(rows)
+    return EvalResult(router=router.name, scores=scores, counts=counts, averages=split_averages(frame), seconds=round(time.time() - start, 1),
+                      world_size=world_size, frame=frame)
+
+
+def _queries_lock(ctx: StageContext) -> Any:
+    """Processes started together (torchrun, SLURM tasks) write query instructions once: the first writes, the others read the cache."""
+    if int(os.environ.get("WORLD_SIZE", os.environ.get("SLURM_NTASKS", "1"))) <= 1:
+        return contextlib.nullcontext()
+    Path(ctx.cfg.paths.cache_dir).mkdir(parents=True, exist_ok=True)
+    return FileLock(str(Path(ctx.cfg.paths.cache_dir) / ".queries.lock"))
+
+
+def _sum_over_processes(value: int, trainer: L.Trainer) -> int:
+    if trainer.world_size > 1 and torch.distributed.is_initialized():
+        gathered: list[Any] = [None] * trainer.world_size
+        torch.distributed.all_gather_object(gathered, value)
+        return int(sum(gathered))
+    return value
+
+
+def _check_each_example_once(predictions: list[dict], items: list[dict[str, Any]]) -> None:
+    """Every example was evaluated by exactly one process (no sampler padding, no loss)."""
+    seen = [(p["task"], p["uid"]) for p in predictions]
+    expected = sorted((it["example"].task, it["example"].uid) for it in items)
+    if sorted(seen) != expected:
+        raise RuntimeError(f"eval: {len(seen)} predictions for {len(expected)} examples ({len(set(seen))} distinct): the sampler must shard exactly")
+
+
+def _gather(evaluator: RoutedEvaluator, trainer: L.Trainer) -> tuple[list[dict], RoutingStats | None]:
+    """Per-example predictions and routing statistics of every process, on every process."""
+    predictions, stats = evaluator.predictions, evaluator.stats
+    if trainer.world_size > 1 and torch.distributed.is_initialized():
+        gathered: list[Any] = [None] * trainer.world_size
+        torch.distributed.all_gather_object(gathered, (predictions, stats))
+        predictions = [p for part, _ in gathered for p in part]
+        if stats is not None:
+            merged = RoutingStats(stats.task_names, stats.num_experts)
+            for _, part in gathered:
+                merged.merge_(part)
+            stats = merged
+    predictions.sort(key=lambda p: (p["task"], p["uid"]))
+    return predictions, stats
+
+
+def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalResult, predictions: list[dict], stats: RoutingStats | None,
+                   routed: RoutedSeq2Seq, tasks: list[TaskSpec], truncated: int, logger: Any) -> None:
+    out = ctx.run_dir
+    md, csv = write_run_tables(frame, router.name, out)
+    result.files.update({"results_md": str(md), "results_csv": str(csv)})
+    if ctx.cfg.eval.get("save_predictions", True):
+        path = out / "predictions.jsonl"
+        atomic_write_text(path, "".join(json.dumps(p) + "\n" for p in predictions))
+        result.files["predictions"] = str(path)
+    images = []
+    if stats is not None:
+        title = f"{router.name} ({router.describe()}), seed {ctx.seed}"
+        heat = plot_routing_heatmaps(stats, routed.expert_names, [t.name for t in tasks], out / "routing_heatmaps.png", title)
+        overview = plot_task_expert_overview(stats, routed.expert_names, [t.name for t in tasks], out / "routing_overview.png", title)
+        images = [p for p in (heat, overview) if p is not None]
+        result.files.update({p.stem: str(p) for p in images})
+    summary = {
+        "router": router.name,
+        "router_formula": router.describe(),
+        "seed": ctx.seed,
+        **result.averages,
+        "scores": result.scores,
+        "counts": result.counts,
+        "truncated_inputs": truncated,
+        "seconds": result.seconds,
+        "world_size": result.world_size,
+        "alpha_auto": _auto_alpha_info(router),
+        "router_params": _router_params(ctx),
+        "overrides": job_overrides(),
+    }
+    atomic_write_json(out / "summary.json", summary)
+    result.files["summary"] = str(out / "summary.json")
+    print("\n" + run_report(frame, f"{router.name} ({router.describe()})"), flush=True)
+    if logger is not None:
+        log_run(logger, ctx.cfg, frame, result.averages, images)
+
+
+def _router_params(ctx: StageContext) -> dict[str, Any]:
+    """The router's swept knobs as configured (alpha may be 'auto')."""
+    router = OmegaConf.to_container(ctx.cfg.router, resolve=True)
+    keys = ("alpha", "top_k", "top_p", "dense", "local", "global_scorers", "global_granularity")
+    return {k: router[k] for k in keys if k in router}
+
+
+def _auto_alpha_info(router: Router) -> dict | None:
+    alpha = router.alpha
+    if alpha.__class__.__name__ != "AutoAlpha":
+        return None
+    return {"threshold": alpha.threshold, "high": alpha.high, "low": alpha.low, "matched_mean": alpha.matched_mean,
+            "unmatched_mean": alpha.unmatched_mean, "separation": alpha.separation}

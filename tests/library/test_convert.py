@@ -1,0 +1,213 @@
+"""Converters: files of exactly each released layout for the tiny T5, imported and checked against hand-computed outputs."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+from peft import LoraConfig, get_peft_model
+
+from glider.errors import LibraryError
+from glider.library.convert import GliderCheckpoints, PeftAdapters, PhatgooseCheckpoint
+from glider.library.expert import Expert
+from glider.library.library import ExpertLibrary
+from glider.moe.inject import module_shapes
+from glider.moe.routed_model import RoutedSeq2Seq
+from glider.routers import build_router
+from glider.routers.base import QueryBatch
+from tests.conftest import tiny_t5_config
+
+RANK = 4
+CHECKED = ["encoder.block.0.layer.0.SelfAttention.q", "encoder.block.1.layer.1.DenseReluDense.wi_0",
+           "encoder.block.1.layer.1.DenseReluDense.wi_1", "decoder.block.0.layer.1.EncDecAttention.v", "decoder.block.1.layer.2.DenseReluDense.wo"]
+INPUT = torch.tensor([[5, 6, 7, 8, 1], [9, 10, 11, 1, 0]])
+LABELS = torch.tensor([[12, 13, 1], [14, 1, 0]])
+
+
+def _random(shape: tuple[int, ...], g: torch.Generator) -> torch.Tensor:
+    return torch.randn(*shape, generator=g) * 0.3
+
+
+def oracle_output(model: torch.nn.Module, expert: Expert, module: str, x: torch.Tensor) -> torch.Tensor:
+    """Our routed layer for ``module`` with weight 1 on the expert (oracle router)."""
+    routed = RoutedSeq2Seq(copy.deepcopy(model), build_router("oracle", global_scorers=["oracle"], top_k=1), [expert]).eval()
+    layer = routed.model.get_submodule(module)
+    with torch.no_grad(), routed.batch(QueryBatch(tasks=[expert.task] * x.shape[0]), batch_size=x.shape[0]):
+        return layer(x)
+
+
+def hand_output(model: torch.nn.Module, module: str, x: torch.Tensor, A: torch.Tensor, B: torch.Tensor, scale: float) -> torch.Tensor:
+    """W x + s B A x."""
+    W = model.get_submodule(module).weight
+    return x @ W.T + scale * (x @ A.T @ B.T)
+
+
+# ------------------------------------------------------------------ released GLIDER experts
+def write_glider_file(path: Path, model: torch.nn.Module, seed: int, shapes: dict | None = None) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    state = {"base_model.model.shared.weight": model.shared.weight.detach().clone()}  # released files carry backbone weights too
+    for m, (d_out, d_in) in (shapes or module_shapes(model)).items():
+        state[f"base_model.model.{m}.lora_A.default.weight"] = _random((RANK, d_in), g)
+        state[f"base_model.model.{m}.lora_B.default.weight"] = _random((d_out, RANK), g)
+        state[f"base_model.model.{m}.lora_gate.default"] = _random((d_in,), g)
+    torch.save(state, path)
+    return state
+
+
+def test_glider_best_pt_files(tiny_t5, tmp_path: Path) -> None:
+    states = {task: write_glider_file(tmp_path / f"{task}_best.pt", tiny_t5, seed=i) for i, task in enumerate(["p3agnews", "p3imdb"])}
+    importer = GliderCheckpoints(tmp_path, module_shapes(tiny_t5))
+    plan = importer.plan()
+    assert [i.task for i in plan] == ["p3agnews", "p3imdb"]
+    expert = importer.load(plan[0])
+    state = states["p3agnews"]
+    assert expert.rank == RANK and expert.scale == pytest.approx(1 / RANK) and set(expert.lora_A) == set(module_shapes(tiny_t5))
+    x = torch.randn(2, 3, 16)
+    for module in CHECKED:
+        prefix = f"base_model.model.{module}"
+        torch.testing.assert_close(expert.gates[module], state[f"{prefix}.lora_gate.default"])
+        d_in = tiny_t5.get_submodule(module).in_features
+        x = torch.randn(2, 3, d_in)
+        want = hand_output(tiny_t5, module, x, state[f"{prefix}.lora_A.default.weight"], state[f"{prefix}.lora_B.default.weight"], 1 / RANK)
+        torch.testing.assert_close(oracle_output(tiny_t5, expert, module, x), want, rtol=1e-5, atol=1e-5)
+    assert [i.task for i in GliderCheckpoints(tmp_path, module_shapes(tiny_t5), tasks=["p3imdb"]).plan()] == ["p3imdb"]
+
+
+# ------------------------------------------------------------------ released Phatgoose checkpoints
+def write_phatgoose_file(path: Path, model: torch.nn.Module, n: int, shapes: dict | None = None) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(7)
+    state = {"encoder.embed_tokens.weight": model.shared.weight.detach().clone()}
+    for m, (d_out, d_in) in (shapes or module_shapes(model)).items():
+        for i in range(n):
+            state[f"{m}._addons.expert_lora.layer1__{i}"] = _random((d_in, RANK), g)
+            state[f"{m}._addons.expert_lora.layer2__{i}"] = _random((RANK, d_out), g)
+            state[f"{m}._addons.router.expert_embeddings__{i}"] = _random((d_in,), g)
+    torch.save(state, path)
+    return state
+
+
+def test_phatgoose_concatenated_checkpoint(tiny_t5, tmp_path: Path) -> None:
+    state = write_phatgoose_file(tmp_path / "phatgoose.pt", tiny_t5, n=3)
+    tasks = ["p3agnews", "p3imdb", "p3yelp"]
+    importer = PhatgooseCheckpoint(tmp_path / "phatgoose.pt", module_shapes(tiny_t5), tasks=tasks)
+    plan = importer.plan()
+    assert [(i.task, i.index) for i in plan] == [(t, n) for n, t in enumerate(tasks)]
+    for item in plan[1:]:
+        expert = importer.load(item)
+        i = item.index
+        assert expert.task == tasks[i] and expert.scale == pytest.approx(1 / RANK)
+        for module in CHECKED:
+            d_in = tiny_t5.get_submodule(module).in_features
+            x = torch.randn(2, 3, d_in)
+            A = state[f"{module}._addons.expert_lora.layer1__{i}"].T
+            B = state[f"{module}._addons.expert_lora.layer2__{i}"].T
+            torch.testing.assert_close(oracle_output(tiny_t5, expert, module, x), hand_output(tiny_t5, module, x, A, B, 1 / RANK), rtol=1e-5, atol=1e-5)
+            torch.testing.assert_close(expert.gates[module], state[f"{module}._addons.router.expert_embeddings__{i}"])
+    with pytest.raises(LibraryError, match="holds 3 experts but library.import_.tasks names 2"):
+        wrong = PhatgooseCheckpoint(tmp_path / "phatgoose.pt", module_shapes(tiny_t5), tasks=tasks[:2])
+        wrong.load(wrong.plan()[0])
+    with pytest.raises(LibraryError, match="library.import_.tasks"):
+        PhatgooseCheckpoint(tmp_path / "phatgoose.pt", module_shapes(tiny_t5), tasks=None)
+
+
+# ------------------------------------------------------------------ PEFT adapter directories
+def _peft_adapter(model: torch.nn.Module, directory: Path, seed: int, **lora: object) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    config = LoraConfig(r=RANK, lora_alpha=8, target_modules=["q", "k", "v", "o", "wi_0", "wi_1", "wo"], task_type="SEQ_2_SEQ_LM", **lora)
+    peft_model = get_peft_model(copy.deepcopy(model), config)
+    with torch.no_grad():
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 0.3)  # PEFT initialises B to zero
+    peft_model.save_pretrained(str(directory))
+    return peft_model.eval()
+
+
+@pytest.mark.parametrize("lora", [{}, {"rank_pattern": {"wo": 2}, "alpha_pattern": {"q": 2}}, {"use_rslora": True}])
+def test_peft_adapter_matches_peft_itself(tiny_t5, tmp_path: Path, lora: dict) -> None:
+    peft_model = _peft_adapter(tiny_t5, tmp_path / "adapters" / "p3agnews", seed=1, **lora)
+    if not lora:  # a folder of adapters: one expert per sub-folder
+        _peft_adapter(tiny_t5, tmp_path / "adapters" / "p3imdb", seed=2)
+    importer = PeftAdapters(tmp_path / "adapters", module_shapes(tiny_t5))
+    plan = importer.plan()
+    assert [i.name for i in plan] == ["p3agnews", "p3imdb"][: 1 if lora else 2]
+    expert = importer.load(plan[0])
+    assert {"encoder.block.0.layer.1.DenseReluDense.wi_0", "encoder.block.0.layer.1.DenseReluDense.wi_1"} <= set(expert.lora_A)
+    routed = RoutedSeq2Seq(copy.deepcopy(tiny_t5), build_router("oracle", global_scorers=["oracle"], top_k=1), [expert]).eval()
+    with torch.no_grad(), routed.batch(QueryBatch(tasks=["p3agnews"] * 2), batch_size=2):
+        ours = routed(input_ids=INPUT, attention_mask=(INPUT != 0).long(), labels=LABELS).logits
+    with torch.no_grad():
+        theirs = peft_model(input_ids=INPUT, attention_mask=(INPUT != 0).long(), labels=LABELS).logits
+        bare = tiny_t5(input_ids=INPUT, attention_mask=(INPUT != 0).long(), labels=LABELS).logits
+    assert (theirs - bare).abs().max() > 1e-2
+    torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=3e-4)  # float32 noise grows with the LoRA scale
+    # a single adapter folder works too, and the library round-trip keeps the maths
+    single = PeftAdapters(tmp_path / "adapters" / "p3agnews", module_shapes(tiny_t5))
+    assert [i.name for i in single.plan()] == ["p3agnews"]
+    library = ExpertLibrary.open_or_create(tmp_path / "lib", {"id": "tiny", "fingerprint": "x"}, ["q"])
+    library.add(expert)
+    again = library.load("p3agnews")
+    module = CHECKED[1]
+    torch.testing.assert_close(again.scale * again.lora_B[module] @ again.lora_A[module], expert.scale * expert.lora_B[module] @ expert.lora_A[module])
+
+
+# ------------------------------------------------------------------ checkpoints of another backbone
+@pytest.fixture
+def bigger_shapes() -> dict:
+    from transformers import T5ForConditionalGeneration
+
+    config = tiny_t5_config()
+    config.d_model, config.d_ff = 32, 48
+    return module_shapes(T5ForConditionalGeneration(config))
+
+
+def test_mismatch_names_the_first_key_and_shapes(tiny_t5, tmp_path: Path, bigger_shapes: dict) -> None:
+    shapes = module_shapes(tiny_t5)
+    (tmp_path / "g").mkdir()
+    write_glider_file(tmp_path / "g" / "p3agnews_best.pt", tiny_t5, 0, bigger_shapes)
+    importer = GliderCheckpoints(tmp_path / "g", shapes)
+    with pytest.raises(LibraryError) as err:
+        importer.load(importer.plan()[0])
+    first = next(iter(bigger_shapes))
+    assert f"key 'base_model.model.{first}.lora_A.default.weight' has shape ({RANK}, 32)" in str(err.value)
+    assert f"needs ({RANK}, 16)" in str(err.value) and "model=" in str(err.value)
+
+    write_phatgoose_file(tmp_path / "p.pt", tiny_t5, 2, bigger_shapes)
+    importer = PhatgooseCheckpoint(tmp_path / "p.pt", shapes, tasks=["a", "b"])
+    with pytest.raises(LibraryError, match=rf"key '{first}\._addons\.expert_lora\.layer1__0' has shape \(32, {RANK}\)"):
+        importer.load(importer.plan()[0])
+
+    state = {"base_model.model.encoder.block.9.layer.0.SelfAttention.q.lora_A.default.weight": torch.zeros(RANK, 16)}
+    (tmp_path / "u").mkdir()
+    torch.save(state, tmp_path / "u" / "x_best.pt")
+    importer = GliderCheckpoints(tmp_path / "u", shapes)
+    with pytest.raises(LibraryError, match=r"module 'base_model\.model\.encoder\.block\.9.*does not\s+have"):
+        importer.load(importer.plan()[0])
+
+
+def test_damaged_or_missing_files(tmp_path: Path, tiny_t5) -> None:
+    (tmp_path / "bad_best.pt").write_bytes(b"not a checkpoint")
+    importer = GliderCheckpoints(tmp_path, module_shapes(tiny_t5))
+    with pytest.raises(LibraryError, match="Cannot read checkpoint"):
+        importer.load(importer.plan()[0])
+    with pytest.raises(LibraryError, match="does not exist"):
+        GliderCheckpoints(tmp_path / "nope", module_shapes(tiny_t5)).plan()
+    with pytest.raises(LibraryError, match="no PEFT adapter"):
+        PeftAdapters(tmp_path, module_shapes(tiny_t5)).plan()
+
+
+def test_peft_adapter_of_another_backbone(tmp_path: Path, bigger_shapes: dict, tiny_t5) -> None:
+    from transformers import T5ForConditionalGeneration
+
+    config = tiny_t5_config()
+    config.d_model, config.d_ff = 32, 48
+    _peft_adapter(T5ForConditionalGeneration(config), tmp_path / "big", seed=0)
+    importer = PeftAdapters(tmp_path / "big", module_shapes(tiny_t5))
+    from safetensors import safe_open
+
+    with safe_open(str(tmp_path / "big" / "adapter_model.safetensors"), "pt") as f:
+        first = next(k for k in f.keys() if "lora_" in k)  # the file's own key order
+    with pytest.raises(LibraryError, match=rf"key '{first}' has shape \((4, 32|48, 4|32, 4)\) but .* needs"):
+        importer.load(importer.plan()[0])

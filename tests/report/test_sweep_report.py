@@ -1,0 +1,77 @@
+"""python -m glider.report on hand-made run directories: one table across runs, seeds aggregated, plots, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from glider.errors import ReportError
+from glider.report.__main__ import build_report, main
+from glider.report.runs import find_run_dirs
+
+TASKS = [("t_in", "heldin"), ("t_out", "heldout")]
+
+
+def write_run(path: Path, router: str, alpha: float | None, seed: int, scores: tuple[float, float], overrides: list[str] | None = None) -> Path:
+    path.mkdir(parents=True)
+    rows = [{"router": router, "seed": seed, "task": t, "split": s, "family": "f", "metric": "m", "n": 4, "score": v}
+            for (t, s), v in zip(TASKS, scores)]
+    pd.DataFrame(rows).to_csv(path / "results.csv", index=False)
+    params = {"alpha": alpha, "top_k": 2, "top_p": None} if alpha is not None else {}
+    summary = {"router": router, "seed": seed, "heldin_avg": scores[0], "heldout_avg": scores[1], "router_params": params,
+               "overrides": overrides if overrides is not None else [f"router={router}", f"router.alpha={alpha}", f"seed={seed}", "paths.output_dir=/tmp/x"]}
+    (path / "summary.json").write_text(json.dumps(summary))
+    return path
+
+
+@pytest.fixture
+def sweep(tmp_path: Path) -> Path:
+    root = tmp_path / "multiruns" / "t"
+    write_run(root / "0_glider", "glider", 3, 0, (0.5, 0.25))
+    write_run(root / "1_glider", "glider", 3, 1, (0.7, 0.35))
+    write_run(root / "2_glider", "glider", 100, 0, (0.9, 0.1))
+    write_run(root / "3_phatgoose", "phatgoose", 1, 0, (0.6, 0.2))
+    write_run(root / "4_base", "base", None, 0, (0.1, 0.1), overrides=["router=base"])
+    (root / "5_unfinished").mkdir()  # a job that never wrote its summary
+    return root
+
+
+def test_finds_run_dirs_at_and_under_paths(sweep: Path) -> None:
+    assert len(find_run_dirs([sweep])) == 5
+    assert find_run_dirs([sweep / "0_glider"]) == [(sweep / "0_glider").resolve()]
+
+
+def test_one_row_per_configuration_seeds_as_mean_and_std(sweep: Path, tmp_path: Path) -> None:
+    files = build_report([sweep], tmp_path / "report")
+    report = pd.read_csv(files["report_csv"])
+    assert len(report) == 4 and len(pd.read_csv(files["runs_csv"])) == 5
+    row = report[(report["router"] == "glider") & (report["alpha"] == 3)].iloc[0]
+    assert row["n_seeds"] == 2 and row["heldin_avg"] == pytest.approx(0.6) and row["heldin_avg_std"] == pytest.approx(0.1)
+    assert row["t_in"] == pytest.approx(0.6) and row["t_out"] == pytest.approx(0.3)
+    assert "paths.output_dir" not in report.columns and "seed" not in report.columns  # bookkeeping is not a parameter
+    md = files["report_md"].read_text()
+    assert "0.600 ± 0.100" in md and "| base | - |" in md
+    assert files["score_vs_alpha"].stat().st_size > 0 and files["heldin_vs_heldout"].stat().st_size > 0
+
+
+def test_swept_overrides_become_columns(tmp_path: Path) -> None:
+    write_run(tmp_path / "a", "glider", 3, 0, (0.5, 0.5), overrides=["router=glider", "eval.examples_per_task=5"])
+    write_run(tmp_path / "b", "glider", 3, 0, (0.6, 0.5), overrides=["router=glider", "eval.examples_per_task=9"])
+    report = pd.read_csv(build_report([tmp_path], tmp_path / "out")["report_csv"])
+    assert sorted(report["eval.examples_per_task"]) == [5, 9]
+
+
+def test_no_runs_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ReportError, match="No run directories"):
+        build_report([tmp_path], tmp_path / "out")
+    assert main([str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_prints_the_table_and_writes_to_out(sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(sweep), "--out", str(tmp_path / "rep")]) == 0
+    out = capsys.readouterr().out
+    assert "| router | alpha | top_k |" in out and (tmp_path / "rep" / "report.md").is_file()

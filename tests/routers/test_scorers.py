@@ -1,0 +1,121 @@
+"""Each scorer against the formulas of ARCHITECTURE.md, computed independently on random tensors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from glider.routers.arrow import ArrowScorer, arrow_prototype
+from glider.routers.auto_alpha import AutoAlpha, best_threshold
+from glider.routers.base import ExpertSide, QueryBatch
+from glider.routers.instruction import InstructionScorer
+from glider.routers.phatgoose import PhatgooseScorer
+from glider.routers.retrieval import RetrievalScorer
+from glider.routers.selection import Dense, TopK, TopP
+from glider.routers.static import OracleScorer, UniformScorer
+
+
+def _ln(v: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    return (v - v.mean(-1, keepdims=True)) / np.sqrt(v.var(-1, keepdims=True) + eps)
+
+
+def test_phatgoose_is_ln_dot_over_sqrt_d() -> None:
+    torch.manual_seed(0)
+    x, g = torch.randn(7, 32), torch.randn(5, 32)
+    scorer = PhatgooseScorer()
+    got = scorer.logits(x, scorer.prepare_keys(g)).numpy()
+    want = _ln(x.double().numpy()) @ _ln(g.double().numpy()).T / math.sqrt(32)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_arrow_prototype_is_top_right_singular_vector_of_BA() -> None:
+    torch.manual_seed(1)
+    a, b = torch.randn(4, 20, dtype=torch.float64), torch.randn(12, 4, dtype=torch.float64)
+    p = arrow_prototype(a, b)
+    _, _, vh = np.linalg.svd((b @ a).numpy())
+    assert abs(abs(float(np.dot(p.numpy(), vh[0]))) - 1.0) < 1e-8
+    assert abs(float(p.norm()) - 1.0) < 1e-10
+
+
+def test_arrow_logit_is_abs_dot_over_temperature() -> None:
+    torch.manual_seed(2)
+    x, p = torch.randn(6, 10), torch.nn.functional.normalize(torch.randn(3, 10), dim=-1)
+    got = ArrowScorer(temperature=10.0).logits(x, p).numpy()
+    np.testing.assert_allclose(got, np.abs(x.numpy() @ p.numpy().T) / 10.0, rtol=1e-5, atol=1e-6)
+
+
+def test_instruction_score_is_cosine() -> None:
+    torch.manual_seed(3)
+    q, t = torch.randn(4, 8), torch.randn(6, 8)
+    scorer = InstructionScorer()
+    scorer.bind(ExpertSide(names=list("abcdef"), tasks=list("abcdef"), instruction_emb=t))
+    got = scorer.scores(QueryBatch(tasks=["x"] * 4, instruction_emb=q)).numpy()
+    qn, tn = q.numpy(), t.numpy()
+    want = (qn @ tn.T) / np.linalg.norm(qn, axis=1)[:, None] / np.linalg.norm(tn, axis=1)[None, :]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_retrieval_is_max_cosine_over_each_experts_inputs() -> None:
+    torch.manual_seed(4)
+    stores = [torch.randn(3, 8), torch.randn(5, 8)]
+    x = torch.randn(2, 8)
+    scorer = RetrievalScorer()
+    scorer.bind(ExpertSide(names=["a", "b"], tasks=["a", "b"], input_embs=stores))
+    got = scorer.scores(QueryBatch(tasks=["?", "?"], input_emb=x))
+    for i, store in enumerate(stores):
+        want = torch.nn.functional.cosine_similarity(x[:, None, :], store[None, :, :], dim=-1).max(dim=1).values
+        torch.testing.assert_close(got[:, i], want, rtol=1e-5, atol=1e-6)
+
+
+def test_oracle_one_hot_on_own_task_and_uniform_zero() -> None:
+    experts = ExpertSide(names=["e0", "e1", "e2"], tasks=["t0", "t1", "t2"])
+    oracle = OracleScorer()
+    oracle.bind(experts)
+    idx, w = TopK(1)(oracle.scores(QueryBatch(tasks=["t2", "t0"])))
+    assert idx[:, 0].tolist() == [2, 0]
+    assert torch.allclose(w, torch.ones_like(w), atol=1e-5)
+    assert not oracle.supports("held_out_task")
+    uniform = UniformScorer()
+    uniform.bind(experts)
+    _, w = Dense()(uniform.scores(QueryBatch(tasks=["t0"])))
+    assert torch.allclose(w, torch.full_like(w, 1 / 3))
+
+
+def test_top_k_renormalises_with_epsilon() -> None:
+    torch.manual_seed(5)
+    z = torch.randn(9, 6)
+    idx, w = TopK(2)(z)
+    p = torch.softmax(z, dim=-1).numpy()
+    for t in range(9):
+        order = np.argsort(-p[t])[:2]
+        assert set(idx[t].tolist()) == set(order.tolist())
+        denom = p[t, order].sum() + 1e-6
+        np.testing.assert_allclose(sorted(w[t].tolist()), sorted((p[t, order] / denom).tolist()), rtol=1e-5)
+
+
+@pytest.mark.parametrize("top_p", [0.25, 0.5, 0.75, 1.0])
+def test_top_p_keeps_smallest_set_reaching_mass(top_p: float) -> None:
+    torch.manual_seed(6)
+    z = torch.randn(11, 7) * 2
+    idx, w = TopP(top_p)(z)
+    p = torch.softmax(z, dim=-1).numpy()
+    for t in range(11):
+        order = np.argsort(-p[t])
+        size = int(np.searchsorted(np.cumsum(p[t, order]), top_p - 1e-9) + 1)
+        size = min(size, 7)
+        kept = {int(i) for i, wi in zip(idx[t].tolist(), w[t].tolist()) if wi > 0}
+        assert kept == set(order[:size].tolist())
+        np.testing.assert_allclose(w[t][w[t] > 0].sum().item(), p[t, order[:size]].sum() / (p[t, order[:size]].sum() + 1e-6), rtol=1e-5)
+
+
+def test_auto_alpha_threshold_separates_matched_from_unmatched() -> None:
+    tau, acc = best_threshold(torch.tensor([0.8, 0.9, 0.85]), torch.tensor([0.3, 0.5, 0.4]))
+    assert 0.5 < tau < 0.8 and acc == 1.0
+    emb = torch.eye(4)
+    probes = [emb[i : i + 1] + 0.05 * torch.randn(3, 4) for i in range(4)]
+    auto = AutoAlpha(high=100, low=3).calibrate(ExpertSide(names=list("abcd"), tasks=list("abcd"), instruction_emb=emb, probe_queries=probes))
+    alpha = auto(torch.tensor([[0.95, 0.1, 0.0, 0.0], [0.2, 0.1, 0.15, 0.1]]))
+    assert alpha.tolist() == [100.0, 3.0]
