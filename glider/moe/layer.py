@@ -3,20 +3,27 @@
     y = W x + b + sum_{i in selected} w_i * s_i * B_i A_i x
 
 ``w`` comes from the router (local logits of this module + the example's global bias,
-then the selection rule). Only the selected experts are computed (``lora_dispatch``).
-``merged`` mode adds one precomputed delta ``(mean_i s_i B_i A_i) x``; ``base`` mode adds
-nothing.
+then the selection rule). Only the selected experts are computed, by
+:func:`glider.moe.dispatch.lora_dispatch`, which adds them straight into the frozen
+layer's output ``W x + b`` (no extra buffer). Storage: ``lora_A`` contiguous
+``[N, r, d_in]`` and ``lora_Bt`` contiguous ``[N, r, d_out]`` (``lora_B`` is its
+``[N, d_out, r]`` view), the layouts both dispatch kernels read without copies.
+With candidate pre-selection (``router.candidates``) the local scorers see only each
+example's M candidates and the token-order ``bag`` kernel runs (no cost per library
+expert). ``merged`` mode adds one precomputed delta ``(mean_i s_i B_i A_i) x``; ``base``
+mode adds nothing.
 """
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from glider.moe.context import RoutingContext
 from glider.moe.dispatch import lora_dispatch
+from glider.moe.merged import merged_delta
 from glider.routers.router import Router, check_finite
+from glider.routers.selection import TopP
 
 
 class MoELoRALinear(nn.Module):
@@ -45,8 +52,8 @@ class MoELoRALinear(nn.Module):
         self.router = router
         self.context = context
         dtype, device = base.weight.dtype, base.weight.device
-        self.register_buffer("lora_A", lora_A.to(device, dtype), persistent=False)
-        self.register_buffer("lora_B", lora_B.to(device, dtype), persistent=False)
+        self.register_buffer("lora_A", lora_A.to(device, dtype).contiguous(), persistent=False)  # [N, r, d_in]
+        self.register_buffer("lora_Bt", lora_B.to(device, dtype).transpose(1, 2).contiguous(), persistent=False)  # [N, r, d_out]
         self.register_buffer("scale", scale.to(device, dtype), persistent=False)
         self.keys = {name: k.to(device) for name, k in keys.items()}
         self.merged_delta: Tensor | None = None
@@ -61,6 +68,11 @@ class MoELoRALinear(nn.Module):
     @property
     def bias(self) -> Tensor | None:
         return self.base.bias
+
+    @property
+    def lora_B(self) -> Tensor:
+        """The experts' B factors ``[N, d_out, r]`` (a view of the stored ``lora_Bt``)."""
+        return self.lora_Bt.transpose(1, 2)
 
     @property
     def num_experts(self) -> int:
@@ -79,9 +91,23 @@ class MoELoRALinear(nn.Module):
         rows, seq = x.shape[0], (x.shape[1] if x.dim() == 3 else 1)
         flat = x.reshape(-1, x.shape[-1])  # [T, d_in]
         expert_idx, weights = self.route(flat, rows, seq)  # [T, k]
-        delta = lora_dispatch(flat, expert_idx, weights.to(flat.dtype), self.lora_A, self.lora_B, self.scale)
         self._record(expert_idx, weights, rows, seq)
-        return y + delta.view(*x.shape[:-1], -1)
+        y = y.contiguous()
+        self.dispatch(flat, expert_idx, weights, out=y.view(-1, y.shape[-1]))  # adds into y in place
+        return y
+
+    def dispatch(self, flat: Tensor, expert_idx: Tensor, weights: Tensor, out: Tensor | None = None) -> Tensor:
+        """``out[t] += sum_j w[t,j] s_e B_e A_e x_t`` over the selected experts only -> [T, d_out].
+
+        Top-p pads every token to the widest token's set with zero weights: those slots
+        become -1 (no work). Candidate routing takes the ``bag`` kernel.
+        """
+        if isinstance(self.router.selection, TopP):
+            expert_idx = expert_idx.masked_fill(weights == 0, -1)
+        kernel = "bag" if self.context.candidates is not None and self.router.needs_local else "auto"
+        return lora_dispatch(
+            flat, expert_idx, weights.to(flat.dtype), self.lora_A, self.lora_B, self.scale, kernel=kernel, out=out
+        )
 
     def route(self, flat: Tensor, rows: int, seq: int) -> tuple[Tensor, Tensor]:
         """Selected experts and weights for every token: ([T, k] long, [T, k] float)."""
@@ -96,8 +122,10 @@ class MoELoRALinear(nn.Module):
         if ctx.candidates is not None:
             return self._route_candidates(flat, rows, seq)
         z = router.local_logits(flat, self.keys)  # [T, N]
-        if bias is not None:
-            z = z + ctx.per_token(bias.to(z.device, z.dtype), rows, seq)
+        if bias is not None:  # tokens are example-major: [B, T/B, N] + [B, 1, N]
+            ctx.repeat_factor(rows)  # raises unless rows are example-major
+            n = z.shape[-1]
+            z = (z.view(bias.shape[0], -1, n) + bias.to(z.device, z.dtype)[:, None, :]).view(-1, n)
         check_finite(z, self.module_name)
         return router.selection(z)
 
@@ -106,11 +134,12 @@ class MoELoRALinear(nn.Module):
         ctx, router = self.context, self.router
         cand = ctx.candidates.to(flat.device)  # [B, M]
         batch, m = cand.shape
+        ctx.repeat_factor(rows)  # raises unless rows are example-major
         tokens_per_example = flat.shape[0] // batch
         x_b = flat.view(batch, tokens_per_example, -1)  # [B, S', d_in]
         z = None
         for scorer, weight in router.local:
-            keys = self.keys[scorer.key_name][cand]  # [B, M, d_in]
+            keys = self.keys[scorer.key_name].index_select(0, cand.reshape(-1)).view(batch, m, -1)  # [B, M, d_in]
             l = scorer.logits(x_b, keys)  # [B, S', M]
             z = l * weight if z is None else z + l * weight
         if ctx.bias is not None:
@@ -118,8 +147,8 @@ class MoELoRALinear(nn.Module):
         z = z.reshape(-1, m)  # [T, M]
         check_finite(z, self.module_name)
         local_idx, w = router.selection(z)  # [T, k] indices into the candidates
-        token_cand = cand.repeat_interleave(tokens_per_example, dim=0)  # [T, M]
-        return token_cand.gather(1, local_idx), w
+        k = local_idx.shape[1]
+        return cand.gather(1, local_idx.view(batch, -1)).view(-1, k), w  # [T, k] library ids
 
     def _record(self, expert_idx: Tensor, weights: Tensor, rows: int, seq: int) -> None:
         ctx = self.context
@@ -128,10 +157,3 @@ class MoELoRALinear(nn.Module):
         token_task = ctx.per_token(ctx.task_ids, rows, seq)
         ctx.stats.record(self.module_name, expert_idx, weights, token_task, ctx.token_mask(rows, seq))
 
-
-def merged_delta(lora_A: Tensor, lora_B: Tensor, scale: Tensor) -> Tensor:
-    """mean_i s_i B_i A_i -> [d_out, d_in], accumulated expert by expert."""
-    out = torch.zeros(lora_B.shape[1], lora_A.shape[2], dtype=torch.float32, device=lora_A.device)
-    for a, b, s in zip(lora_A, lora_B, scale):
-        out.add_((b.float() * s.float()) @ a.float())
-    return (out / max(lora_A.shape[0], 1)).to(lora_A.dtype)

@@ -22,10 +22,17 @@ def _scaled_b_cat(lora_B: Tensor, scale: Tensor) -> Tensor:
 
 
 def merged_delta(lora_A: Tensor, lora_B: Tensor, scale: Tensor) -> Tensor:
-    """``mean_i s_i B_i A_i``: ``[d_out, d_in]`` for ``A [N, r, d_in]``, ``B [N, d_out, r]``, ``s [N]``."""
+    """``mean_i s_i B_i A_i``: ``[d_out, d_in]`` for ``A [N, r, d_in]``, ``B [N, d_out, r]``, ``s [N]``.
+
+    Accumulated in float32 (half-precision libraries too), returned in ``lora_A``'s dtype;
+    all zeros for an empty library.
+    """
     n_experts, rank, d_in = lora_A.shape
-    a_cat = lora_A.reshape(n_experts * rank, d_in)  # [N r, d_in]
-    return (_scaled_b_cat(lora_B, scale) @ a_cat) / n_experts  # [d_out, d_in]
+    if n_experts == 0:
+        return lora_A.new_zeros(lora_B.shape[1], d_in)
+    a_cat = lora_A.float().reshape(n_experts * rank, d_in)  # [N r, d_in]
+    delta = (_scaled_b_cat(lora_B.float(), scale.float()) @ a_cat) / n_experts  # [d_out, d_in]
+    return delta.to(lora_A.dtype)
 
 
 def lora_dense_uniform(x: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor) -> Tensor:
