@@ -18,17 +18,19 @@ class RoutingStats:
     token_counts: dict[str, Tensor] = field(default_factory=dict)  # module -> [num_tasks]
 
     def record(self, module: str, expert_idx: Tensor, weights: Tensor, token_task: Tensor, mask: Tensor | None) -> None:
-        """expert_idx, weights: [T, k]; token_task: [T] task index per token; mask: [T] bool or None."""
-        dense = torch.zeros(expert_idx.shape[0], self.num_experts, dtype=torch.float32)
-        dense.scatter_add_(1, expert_idx.cpu(), weights.detach().float().cpu())  # [T, N]
-        token_task = token_task.cpu()
+        """expert_idx, weights: [T, k]; token_task: [T] task index per token; mask: [T] bool or None.
+
+        Adds every (token, slot) weight straight into its (task, expert) cell: no [T, N] tensor.
+        """
+        expert_idx, weights, token_task = expert_idx.cpu(), weights.detach().float().cpu(), token_task.cpu()
         if mask is not None:
             mask = mask.cpu()
-            dense, token_task = dense[mask], token_task[mask]
+            expert_idx, weights, token_task = expert_idx[mask], weights[mask], token_task[mask]
         n_tasks = len(self.task_names)
         sums = self.weight_sums.setdefault(module, torch.zeros(n_tasks, self.num_experts))
         counts = self.token_counts.setdefault(module, torch.zeros(n_tasks))
-        sums.index_add_(0, token_task, dense)
+        cell = token_task.unsqueeze(1) * self.num_experts + expert_idx  # [T', k] flat (task, expert)
+        sums.view(-1).index_add_(0, cell.reshape(-1), weights.reshape(-1))
         counts.index_add_(0, token_task, torch.ones(token_task.shape[0]))
 
     def mean_weights(self, task: str) -> tuple[list[str], Tensor]:
