@@ -26,9 +26,6 @@ median bare time): RATIOS measured in one run, which is what transfers between m
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import random
 import statistics
 import sys
 import time
@@ -41,11 +38,14 @@ import torch.nn.functional as F
 from torch import Tensor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import glider.moe.dispatch as dispatch_module  # noqa: E402
-from glider.moe.cpu_threads import cpu_threads  # noqa: E402
-from glider.moe.dispatch import lora_dispatch, lora_loop_reference  # noqa: E402
-from glider.moe.routing_math import (  # noqa: E402
+from timing import machine_line, paired_ratio, sample_times
+
+import glider.moe.dispatch as dispatch_module
+from glider.moe.cpu_threads import cpu_threads
+from glider.moe.dispatch import lora_dispatch, lora_loop_reference
+from glider.moe.routing_math import (
     candidate_logits,
     candidates_to_experts,
     layer_norm_plain,
@@ -132,53 +132,6 @@ def loop_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None) -
     expert_idx, weights = route(x, mod, k, candidate_idx)
     base = F.linear(x, mod.weight, mod.bias)  # [T, d_out]
     return base + lora_loop_reference(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale)
-
-
-def sample_times(
-    variants: dict[str, Callable[[], Tensor]],
-    repeats: int,
-    sync: Callable[[], None],
-    clock: Callable[[], float] = time.perf_counter,
-) -> dict[str, list[float]]:
-    """Seconds per variant and repetition; each repetition runs every variant once, in a fresh random order."""
-    for fn in variants.values():  # warm-up
-        fn()
-    sync()
-    samples: dict[str, list[float]] = {name: [] for name in variants}
-    names = list(variants)
-    for _ in range(repeats):
-        random.shuffle(names)
-        for name in names:
-            sync()
-            start = clock()
-            variants[name]()
-            sync()
-            samples[name].append(clock() - start)
-    return samples
-
-
-def paired_ratio(samples: dict[str, list[float]], name: str, reference: str) -> float:
-    """Median over repetitions of ``time(name) / time(reference)`` within the same repetition.
-
-    Pairing within a repetition cancels slow drifts of the machine's load.
-    """
-    return statistics.median(a / b for a, b in zip(samples[name], samples[reference]))
-
-
-def machine_line(device: torch.device) -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    parts = [f"CPU: {cpu} ({os.cpu_count()} cores, torch threads {torch.get_num_threads()})"]
-    if device.type == "cuda":
-        parts.append(f"GPU: {torch.cuda.get_device_name(device)}")
-    parts.append(f"torch {torch.__version__}, device {device.type}")
-    return "; ".join(parts)
 
 
 def run(device: torch.device, repeats: int, clock: Callable[[], float]) -> list[str]:
