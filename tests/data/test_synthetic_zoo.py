@@ -48,10 +48,10 @@ def test_world_and_examples_are_deterministic(zoo):
     assert zoo.tasks() == other.tasks()
     assert zoo.vocabulary() == other.vocabulary()
     assert zoo.world.entities == other.world.entities
-    assert zoo.train_examples("pair_bigger", 20, 3) == other.train_examples("pair_bigger", 20, 3)
-    assert zoo.eval_examples("claim_fix", 20, 3) == other.eval_examples("claim_fix", 20, 3)
+    assert zoo.train_examples("pair_first_kind", 20, 3) == other.train_examples("pair_first_kind", 20, 3)
+    assert zoo.eval_examples("list_third_color", 20, 3) == other.eval_examples("list_third_color", 20, 3)
     assert zoo.pretrain_pairs(20, 3) == other.pretrain_pairs(20, 3)
-    assert zoo.eval_examples("claim_fix", 20, 3) != zoo.eval_examples("claim_fix", 20, 4)
+    assert zoo.eval_examples("list_third_color", 20, 3) != zoo.eval_examples("list_third_color", 20, 4)
 
 
 def test_world_is_pinned():
@@ -175,15 +175,15 @@ def test_pretraining_is_generic(zoo):
     paraphrases = [p for texts in PARAPHRASES.values() for p in texts]
     assert not any(source.startswith(p) for source, _ in pairs for p in paraphrases)
     families_seen = {source.split(" : ")[0].split()[-1] for source, _ in pairs}
-    assert {"word", "first", "items", "claim"} <= families_seen  # multi-word inputs too
+    assert {"word", "check", "first", "items"} <= families_seen  # multi-word inputs too
 
 
 def test_tokenizer_conventions_and_round_trip(zoo, tokenizer, tmp_path):
     assert (tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.unk_token_id) == (0, 1, 2)
-    text = "Which of the two is bigger? first : " + zoo.world.entities[0].word
+    text = "Is the first thing big? first : " + zoo.world.entities[0].word
     ids = tokenizer(text)["input_ids"]
     assert ids[-1] == 1 and 2 not in ids
-    words = "which of the two is bigger ? first : " + zoo.world.entities[0].word
+    words = "is the first thing big ? first : " + zoo.world.entities[0].word
     assert tokenizer.decode(ids, skip_special_tokens=True) == words
     assert tokenizer("ZZZ-unknown")["input_ids"][0] == 2
     tokenizer.save_pretrained(tmp_path)

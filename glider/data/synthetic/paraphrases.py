@@ -3,7 +3,7 @@
 Each task has six paraphrases. For held-in tasks the first ``TRAIN_PARAPHRASES`` are the
 ones experts train on; the rest are kept for held-in evaluation (no expert saw them).
 Held-out tasks use all of theirs for evaluation. Tasks of one family share an answer
-format, so their paraphrases differ in the property they ask about (kind, colour, price,
+format, so their paraphrases differ in the property they ask about (kind, colour, size,
 ...), which a sentence embedder separates.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 TRAIN_PARAPHRASES = 4
 
 PARAPHRASES: dict[str, tuple[str, ...]] = {
-    # ---- thing family (held-in)
+    # ---- thing family (held-in): which feature of the one entity
     "thing_kind": (
         "What kind of thing is this: an animal, a plant, a tool or a mineral?",
         "Classify this thing into its category: animal, plant, tool or mineral.",
@@ -29,6 +29,14 @@ PARAPHRASES: dict[str, tuple[str, ...]] = {
         "What is the colour of this item: red, blue, green or yellow?",
         "Say which color the thing has.",
     ),
+    "thing_size": (
+        "How big is this thing: tiny, small, large or huge?",
+        "Tell me the size of the thing: tiny, small, large or huge.",
+        "Which size does this thing have? Choose tiny, small, large or huge.",
+        "Estimate how large the thing named by the word is.",
+        "What is the size of this item: tiny, small, large or huge?",
+        "Say how big the thing is.",
+    ),
     "thing_origin": (
         "Where does this thing come from: north, south, east or west?",
         "Name its region of origin: the north, the south, the east or the west.",
@@ -37,115 +45,107 @@ PARAPHRASES: dict[str, tuple[str, ...]] = {
         "Which region is this thing from: north, south, east or west?",
         "Say where the thing originally comes from.",
     ),
-    "thing_alive": (
-        "Is this thing alive?",
-        "Is it a living thing? Answer yes or no.",
-        "Does the word name something that is alive and living?",
-        "Tell me whether this is a living being.",
-        "Is the thing alive or not alive?",
-        "Answer yes or no: is it living?",
+    # ---- check family (held-in): a yes/no property of the one entity
+    "check_alive": (
+        "Is this thing alive? Answer yes or no.",
+        "Is the thing a living being, an animal or a plant?",
+        "Answer yes or no: does the word name something living?",
+        "Tell me whether this thing is alive or lifeless.",
+        "Is it a living thing? Reply yes or no.",
+        "Does this thing live, like an animal or a plant does?",
     ),
-    "thing_big": (
-        "Is this thing big?",
-        "Is it large in size? Answer yes or no.",
-        "Would you call this thing big?",
-        "Tell me whether the object is of large size.",
-        "Is it a big object?",
-        "Answer yes or no: is its size large?",
+    "check_big": (
+        "Is this thing big? Answer yes or no.",
+        "Answer yes or no: is the thing large or huge?",
+        "Is the thing named by the word of a big size?",
+        "Tell me whether this thing is big rather than small.",
+        "Would you call this thing big? Reply yes or no.",
+        "Is it a large object, yes or no?",
     ),
-    "thing_price": (
-        "How much does this thing cost?",
-        "What is the price of the item in coins?",
-        "Give the cost of this object as a number.",
-        "How many coins does it cost to buy?",
-        "What does this thing cost?",
-        "Tell me its price in coins.",
+    "check_red": (
+        "Is this thing red? Answer yes or no.",
+        "Answer yes or no: is the color of the thing red?",
+        "Is the thing named by the word colored red?",
+        "Tell me whether this thing has a red color.",
+        "Is it red? Reply yes or no.",
+        "Does this thing have the colour red?",
     ),
-    # ---- pair family (held-in)
-    "pair_same_kind": (
-        "Are the two things both animals, both plants, both tools or both minerals?",
-        "Do both words name things of one category, like two animals or two tools?",
-        "Check whether the two things share a category, such as both being plants.",
-        "Is the first thing of the same kind as the second, for example both minerals?",
-        "Do the two things fall into the same category, like both tools or both animals?",
-        "Are both of them the same kind of thing, such as two plants?",
+    "check_north": (
+        "Does this thing come from the north? Answer yes or no.",
+        "Answer yes or no: is the north where the thing comes from?",
+        "Is the thing named by the word from the northern region?",
+        "Tell me whether this thing originates in the north.",
+        "Is it from the north? Reply yes or no.",
+        "Was this thing brought here from the north?",
     ),
-    "pair_same_color": (
-        "Do these two things have the same color or different colors?",
-        "Is the first thing colored like the second, for example both red?",
-        "Are both items painted in one colour?",
-        "Tell me whether the two share a color such as blue or green.",
-        "Are the two things the same colour, like both yellow?",
-        "Do both have an identical color, or different colors?",
+    # ---- pair family (held-in): a feature of the first or the second entity
+    "pair_first_kind": (
+        "What kind of thing is the first one: animal, plant, tool or mineral?",
+        "Classify the first of the two things into its category.",
+        "Which category does the first word belong to: animal, plant, tool or mineral?",
+        "Tell me the kind of the first thing, not the second.",
+        "Name the category of the first item: animal, plant, tool or mineral.",
+        "Of the two, what kind of thing is the first?",
     ),
-    "pair_same_origin": (
-        "Do these two things come from the same region?",
-        "Is the first thing from the same direction as the second, like both from the north?",
-        "Are both from one region, or from two different regions?",
-        "Tell me whether the two share a place of origin.",
-        "Do the two things originate in the same region, such as both in the east?",
-        "Are both from the same part of the land, or from different parts?",
+    "pair_second_color": (
+        "What color is the second thing: red, blue, green or yellow?",
+        "Name the colour of the second of the two objects.",
+        "Which color does the second word's thing have?",
+        "Tell me the color of the second thing, not the first.",
+        "What is the colour of the second item: red, blue, green or yellow?",
+        "Of the two, which color is the second one?",
     ),
-    "pair_bigger": (
-        "Which of the two is bigger?",
-        "Which one is larger in size, the first or the second?",
-        "Tell me which thing has the greater size.",
-        "Pick the larger of the two items.",
-        "Which item is bigger, first or second?",
-        "Say which of the two things is larger in size.",
+    "pair_first_big": (
+        "Is the first thing big? Answer yes or no.",
+        "Answer yes or no: is the first of the two things large or huge?",
+        "Is the first word's thing of a big size?",
+        "Tell me whether the first thing, not the second, is big.",
+        "Would you call the first item big? Reply yes or no.",
+        "Of the two, is the first one large?",
     ),
-    # ---- list family (held-in)
-    "list_count_alive": (
-        "How many of these things are alive?",
-        "Count the living things in the list.",
-        "How many items in the list are living beings?",
-        "Give the number of living things among them.",
-        "Count how many of the items are alive.",
-        "What number of these things are living?",
+    "pair_second_alive": (
+        "Is the second thing alive? Answer yes or no.",
+        "Answer yes or no: is the second of the two things a living being?",
+        "Does the second word name something living, an animal or a plant?",
+        "Tell me whether the second thing, not the first, is alive.",
+        "Is the second item a living thing? Reply yes or no.",
+        "Of the two, does the second one live?",
     ),
-    "list_has_red": (
-        "Is any of these things red?",
-        "Does the list contain a red item?",
-        "Is at least one of the three red in color?",
-        "Tell me whether something in the list is red.",
-        "Are any of the items red?",
-        "Answer yes or no: is there a red thing among them?",
+    # ---- list family (held-in): name a feature of one of three entities (exact match)
+    "list_first_kind": (
+        "Name the kind of the first item in the list.",
+        "What kind of thing is the first of the three? Give the category.",
+        "Give the category of the first thing listed: animal, plant, tool or mineral.",
+        "Write the kind of the item that comes first.",
+        "Which kind is the first of these three things? Answer with the category.",
+        "Tell me the category of the first item among the three.",
     ),
-    "list_cheapest": (
-        "Which item in the list is the cheapest?",
-        "Find the least expensive thing: first, second or third?",
-        "Which of the three has the lowest price?",
-        "Point to the cheapest of these items.",
-        "Which one of the three costs the least?",
-        "Tell me the position of the cheapest item.",
+    "list_second_origin": (
+        "Name the region the second item in the list comes from.",
+        "Where does the second of the three things come from? Give the direction.",
+        "Give the origin of the second thing listed: north, south, east or west.",
+        "Write the region of the item that comes second.",
+        "From which region is the second of these three things? Answer with the direction.",
+        "Tell me where the second item among the three is from.",
     ),
-    # ---- claim family (held-in)
-    "claim_true": (
-        "Is this claim true or false? Answer yes if it is true and no if it is false.",
-        "Tell me if the statement is true. Answer yes or no.",
-        "Is what the claim says true about the thing? Answer yes or no.",
-        "True or false: does the statement hold? Say yes for true, no for false.",
-        "Would you say this claim is true? Answer yes or no.",
-        "Is the statement true or is it false? Answer yes or no.",
+    "list_third_color": (
+        "Name the color of the third item in the list.",
+        "What color is the third of the three things? Give the colour.",
+        "Give the color of the third thing listed: red, blue, green or yellow.",
+        "Write the colour of the item that comes third.",
+        "Which color is the last of these three things? Answer with the color.",
+        "Tell me the colour of the third item among the three.",
     ),
-    "claim_aspect": (
-        "Which attribute is the claim about: kind, color, size or origin?",
-        "Which property of the thing does the statement talk about: kind, color, size or origin?",
-        "Name the attribute the claim describes: its kind, color, size or origin.",
-        "Is the statement about the kind, the color, the size or the origin of the thing?",
-        "Tell me which property the claim mentions: kind, color, size or origin.",
-        "What attribute of the thing is the statement talking about: kind, color, size or origin?",
-    ),
-    "claim_fix": (
-        "Fix the claim: which value should replace the one it states?",
-        "Repair the statement by giving the value it should have said instead.",
-        "What value should the claim state instead of the one it gives?",
-        "Replace the claimed value with the real value for this thing.",
-        "Name the value that fixes the claim, replacing the stated one.",
-        "Fix the statement: what value belongs there instead?",
+    "list_second_size": (
+        "Name the size of the second item in the list.",
+        "How big is the second of the three things? Give the size.",
+        "Give the size of the second thing listed: tiny, small, large or huge.",
+        "Write the size of the item that comes second.",
+        "What size is the middle one of these three things? Answer with the size.",
+        "Tell me how large the second item among the three is.",
     ),
     # ---- held-out tasks (all paraphrases are used for evaluation)
-    "thing_big_animal": (
+    "check_big_animal": (
         "Is this thing a big animal?",
         "Answer yes or no: is it an animal of large size?",
         "Is the word the name of a large animal?",
@@ -153,63 +153,48 @@ PARAPHRASES: dict[str, tuple[str, ...]] = {
         "Is it both an animal and big?",
         "Tell me whether this is a large animal.",
     ),
-    "thing_from_north": (
-        "Does this thing come from the north?",
-        "Is the north its region of origin? Answer yes or no.",
-        "Is this thing from the north?",
-        "Answer yes or no: does it originate in the north?",
-        "Was this thing brought from the north?",
-        "Tell me whether this thing is from the north.",
+    "check_blue": (
+        "Is this thing blue? Answer yes or no.",
+        "Answer yes or no: is the colour of the thing blue?",
+        "Is the thing named by the word colored blue?",
+        "Tell me whether this thing is blue.",
+        "Is it blue? Reply yes or no.",
+        "Does this thing have a blue color?",
     ),
-    "pair_both_alive": (
-        "Are both of these things alive?",
-        "Is each of the two a living thing?",
-        "Answer yes or no: are the two things both living?",
-        "Are the first and the second thing both alive?",
-        "Do both words name living beings?",
-        "Tell me whether both things are alive.",
+    "pair_second_kind": (
+        "What kind of thing is the second one: animal, plant, tool or mineral?",
+        "Classify the second of the two things into its category.",
+        "Which category does the second word belong to?",
+        "Tell me the kind of the second thing, not the first.",
+        "Name the category of the second item: animal, plant, tool or mineral.",
+        "Of the two, what kind of thing is the second?",
     ),
-    "pair_same_kind_and_color": (
-        "Are the two things of the same kind and the same color?",
-        "Do both items share both their category and their colour?",
-        "Answer yes or no: same type and same color?",
-        "Are the two alike in both kind and colour?",
-        "Do the two things match in category as well as color?",
-        "Is the first thing the same sort and color as the second?",
+    "pair_first_color": (
+        "What color is the first thing: red, blue, green or yellow?",
+        "Name the colour of the first of the two objects.",
+        "Which color does the first word's thing have?",
+        "Tell me the color of the first thing, not the second.",
+        "What is the colour of the first item: red, blue, green or yellow?",
+        "Of the two, which color is the first one?",
     ),
-    "pair_cheaper": (
-        "Which of the two is cheaper?",
-        "Which one costs less, the first or the second?",
-        "Tell me which thing has the lower price.",
-        "Pick the less expensive of the two items.",
-        "Which item is cheaper, first or second?",
-        "Say which of them costs fewer coins.",
+    "pair_both_big": (
+        "Are both things big? Answer yes or no.",
+        "Answer yes or no: are the first and the second thing both large?",
+        "Is each of the two things of a big size?",
+        "Tell me whether both of them are big.",
+        "Are the two items both large or huge?",
+        "Would you call both things big? Reply yes or no.",
     ),
-    "list_largest": (
-        "Which item in the list is the biggest?",
-        "Find the largest thing: first, second or third?",
-        "Which of the three has the greatest size?",
-        "Point to the biggest of these items.",
-        "Which one of the three is largest?",
-        "Tell me the position of the biggest item.",
-    ),
-    "list_count_red": (
-        "How many of these things are red?",
-        "Count the red things in the list.",
-        "How many items in the list have the color red?",
-        "Give the number of red things among them.",
-        "Count how many of the items are red.",
-        "What number of these things are red in colour?",
-    ),
-    "claim_price": (
-        "How much does the thing in the claim cost?",
-        "What is the price in coins of the thing the statement mentions?",
-        "Give the cost of the thing named in the claim.",
-        "How many coins does the thing in the statement cost?",
-        "Ignore the claim and tell me the thing's price.",
-        "What does the thing mentioned in the claim cost?",
+    "list_first_color": (
+        "Name the color of the first item in the list.",
+        "What color is the first of the three things? Give the colour.",
+        "Give the color of the first thing listed.",
+        "Write the colour of the item that comes first.",
+        "Which color is the first of these three things?",
+        "Tell me the colour of the first item among the three.",
     ),
 }
+
 
 def train_paraphrases(task: str) -> tuple[str, ...]:
     """Paraphrases an expert of ``task`` trains on."""

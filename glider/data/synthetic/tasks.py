@@ -1,9 +1,13 @@
 """The tasks of the zoo: family, split, how the answer follows from the input, and choices.
 
-Held-in tasks (16, four families) each get an expert. Held-out tasks (8) are new but
-related: a related skill (``pair_cheaper``: ``list_cheapest``'s skill on a pair) or a composition of two
-held-in skills (``thing_big_animal`` = kind + size, ``list_count_red`` = counting + color).
-Tasks with ``choices`` are scored by rank classification, the others by exact match.
+Held-in tasks (16, four families of four) each get an expert. Every held-in task reads one
+feature (or a yes/no property) of one entity of its input; the tasks of a family share
+their inputs and differ in which feature of which entity they ask for, so only the
+instruction tells them apart. Held-out tasks (6) are new but related: a held-in skill at
+a position no expert was trained on (``pair_second_kind``), a related question
+(``check_blue``), or a composition of two held-in skills (``check_big_animal`` = kind +
+size). Tasks with ``choices`` are scored by rank classification, the others (the ``list``
+family, whose answer is a feature word) by exact match.
 """
 
 from __future__ import annotations
@@ -13,22 +17,13 @@ from typing import Callable
 
 from glider.data.spec import Split
 from glider.data.synthetic.contents import Content
-from glider.data.synthetic.world import ASPECT_VALUES, COLORS, KINDS, ORIGINS
+from glider.data.synthetic.world import COLORS, KINDS, ORIGINS, SIZES, Entity
 
 YES_NO = ("yes", "no")
-FIRST_SECOND = ("first", "second")
-POSITIONS = ("first", "second", "third")
-ASPECTS = tuple(ASPECT_VALUES)
 
 
 def _yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
-
-
-def _position(content: Content, key: Callable) -> str:
-    """Position word of the entity with the smallest ``key`` (min over the entities)."""
-    values = [key(entity) for entity in content.entities]
-    return POSITIONS[values.index(min(values))]
 
 
 @dataclass(frozen=True)
@@ -48,75 +43,74 @@ class SyntheticTask:
     balanced: bool = False
 
 
-def _heldin(name, family, answer, choices, description) -> SyntheticTask:
-    return SyntheticTask(name, family, "heldin", answer, choices, description)
+def _read(position: int, aspect: str) -> Callable[[Content], str]:
+    """Answer = the value of ``aspect`` of the entity at ``position``."""
+    return lambda content: content.entities[position].value(aspect)
 
 
-def _heldout(name, family, answer, choices, description, balanced=False) -> SyntheticTask:
-    return SyntheticTask(name, family, "heldout", answer, choices, description, balanced)
+def _ask(position: int, test: Callable[[Entity], bool]) -> Callable[[Content], str]:
+    """Answer = yes/no: does the entity at ``position`` pass ``test``."""
+    return lambda content: _yes_no(test(content.entities[position]))
 
 
-def _first(content: Content):
-    return content.entities[0]
+def _alive(entity: Entity) -> bool:
+    return entity.alive
+
+
+def _big(entity: Entity) -> bool:
+    return entity.big
+
+
+def _task(name, family, split, answer, choices, description, balanced=False) -> SyntheticTask:
+    return SyntheticTask(name, family, split, answer, choices, description, balanced)
 
 
 TASKS: tuple[SyntheticTask, ...] = (
-    # thing: one entity
-    _heldin("thing_kind", "thing", lambda c: _first(c).kind, KINDS, "the entity's kind"),
-    _heldin("thing_color", "thing", lambda c: _first(c).color, COLORS, "the entity's color"),
-    _heldin("thing_origin", "thing", lambda c: _first(c).origin, ORIGINS, "the region the entity comes from"),
-    _heldin("thing_alive", "thing", lambda c: _yes_no(_first(c).alive), YES_NO,
-            "is the entity an animal or a plant"),
-    _heldin("thing_big", "thing", lambda c: _yes_no(_first(c).big), YES_NO,
-            "is the entity large or huge"),
-    _heldin("thing_price", "thing", lambda c: str(_first(c).price), (),
-            "the entity's price, a digit 1-9 (exact match)"),
-    # pair: two entities
-    _heldin("pair_same_kind", "pair",
-            lambda c: _yes_no(c.entities[0].kind == c.entities[1].kind), YES_NO,
-            "do the two entities share a kind"),
-    _heldin("pair_same_color", "pair",
-            lambda c: _yes_no(c.entities[0].color == c.entities[1].color), YES_NO,
-            "do the two entities share a color"),
-    _heldin("pair_bigger", "pair", lambda c: _position(c, lambda e: -e.size_rank),
-            FIRST_SECOND, "which of the two is bigger"),
-    _heldin("pair_same_origin", "pair",
-            lambda c: _yes_no(c.entities[0].origin == c.entities[1].origin), YES_NO,
-            "do the two entities come from the same region"),
-    # list: three entities
-    _heldin("list_count_alive", "list", lambda c: str(sum(e.alive for e in c.entities)), (),
-            "how many of the three are alive, 0-3 (exact match)"),
-    _heldin("list_has_red", "list", lambda c: _yes_no(any(e.color == "red" for e in c.entities)),
-            YES_NO, "is at least one of the three red"),
-    _heldin("list_cheapest", "list", lambda c: _position(c, lambda e: e.price),
-            POSITIONS, "position of the cheapest of three"),
-    # claim: an entity and a claimed value of one aspect
-    _heldin("claim_true", "claim", lambda c: _yes_no(c.claim_is_true), YES_NO,
-            "is the claim true"),
-    _heldin("claim_aspect", "claim", lambda c: c.aspect, ASPECTS,
-            "which aspect the claim is about"),
-    _heldin("claim_fix", "claim", lambda c: _first(c).value(c.aspect), (),
-            "the true value of the claimed aspect (exact match)"),
+    # thing: one entity, which of its four features
+    _task("thing_kind", "thing", "heldin", _read(0, "kind"), KINDS, "the entity's kind"),
+    _task("thing_color", "thing", "heldin", _read(0, "color"), COLORS, "the entity's color"),
+    _task("thing_size", "thing", "heldin", _read(0, "size"), SIZES, "the entity's size"),
+    _task("thing_origin", "thing", "heldin", _read(0, "origin"), ORIGINS,
+          "the region the entity comes from"),
+    # check: one entity, a yes/no property
+    _task("check_alive", "check", "heldin", _ask(0, _alive), YES_NO,
+          "is the entity an animal or a plant"),
+    _task("check_big", "check", "heldin", _ask(0, _big), YES_NO, "is the entity large or huge"),
+    _task("check_red", "check", "heldin", _ask(0, lambda e: e.color == "red"), YES_NO,
+          "is the entity red", balanced=True),
+    _task("check_north", "check", "heldin", _ask(0, lambda e: e.origin == "north"), YES_NO,
+          "does the entity come from the north", balanced=True),
+    # pair: two entities, a feature of one of them
+    _task("pair_first_kind", "pair", "heldin", _read(0, "kind"), KINDS, "the first entity's kind"),
+    _task("pair_second_color", "pair", "heldin", _read(1, "color"), COLORS,
+          "the second entity's color"),
+    _task("pair_first_big", "pair", "heldin", _ask(0, _big), YES_NO, "is the first entity big"),
+    _task("pair_second_alive", "pair", "heldin", _ask(1, _alive), YES_NO,
+          "is the second entity alive"),
+    # list: three entities, name a feature of one of them (exact match)
+    _task("list_first_kind", "list", "heldin", _read(0, "kind"), (),
+          "the first item's kind (exact match)"),
+    _task("list_second_origin", "list", "heldin", _read(1, "origin"), (),
+          "the second item's region (exact match)"),
+    _task("list_third_color", "list", "heldin", _read(2, "color"), (),
+          "the third item's color (exact match)"),
+    _task("list_second_size", "list", "heldin", _read(1, "size"), (),
+          "the second item's size (exact match)"),
     # held-out: related skills and compositions of two held-in skills
-    _heldout("thing_big_animal", "thing",
-             lambda c: _yes_no(_first(c).kind == "animal" and _first(c).big), YES_NO,
-             "composition: kind + size", balanced=True),
-    _heldout("thing_from_north", "thing", lambda c: _yes_no(_first(c).origin == "north"), YES_NO,
-             "related to thing_origin", balanced=True),
-    _heldout("pair_both_alive", "pair",
-             lambda c: _yes_no(c.entities[0].alive and c.entities[1].alive), YES_NO,
-             "composition: thing_alive on a pair", balanced=True),
-    _heldout("pair_same_kind_and_color", "pair",
-             lambda c: _yes_no(c.entities[0].kind == c.entities[1].kind
-                               and c.entities[0].color == c.entities[1].color),
-             YES_NO, "composition: pair_same_kind + pair_same_color", balanced=True),
-    _heldout("pair_cheaper", "pair", lambda c: _position(c, lambda e: e.price),
-             FIRST_SECOND, "related: list_cheapest's skill on a pair"),
-    _heldout("list_largest", "list", lambda c: _position(c, lambda e: -e.size_rank),
-             POSITIONS, "related: pair_bigger's skill on a list of three"),
-    _heldout("list_count_red", "list",
-             lambda c: str(sum(e.color == "red" for e in c.entities)), (),
-             "composition: list_count_alive's counting + list_has_red's color (exact match)"),
-    _heldout("claim_price", "claim", lambda c: str(_first(c).price), (),
-             "composition: thing_price on a claim input (exact match)"),
+    _task("check_big_animal", "check", "heldout",
+          _ask(0, lambda e: e.kind == "animal" and e.big), YES_NO,
+          "composition: thing_kind + check_big", balanced=True),
+    _task("check_blue", "check", "heldout", _ask(0, lambda e: e.color == "blue"), YES_NO,
+          "related: thing_color asked as check_red asks", balanced=True),
+    _task("pair_second_kind", "pair", "heldout", _read(1, "kind"), KINDS,
+          "related: pair_first_kind's skill on the second entity"),
+    _task("pair_first_color", "pair", "heldout", _read(0, "color"), COLORS,
+          "related: pair_second_color's skill on the first entity"),
+    _task("pair_both_big", "pair", "heldout",
+          lambda c: _yes_no(c.entities[0].big and c.entities[1].big), YES_NO,
+          "composition: pair_first_big on both entities", balanced=True),
+    _task("list_first_color", "list", "heldout", _read(0, "color"), (),
+          "related: list_third_color's skill on the first item (exact match)"),
 )
+
+assert all(len(values) == 4 for values in (KINDS, COLORS, SIZES, ORIGINS))

@@ -1,8 +1,8 @@
 """The fixed world of the synthetic zoo: invented entity words and their features.
 
 Every combination of kind x color x size x origin is one entity (4^4 = 256), named by an
-invented CVCVC word (so no entity carries real-world meaning for the sentence embedder),
-with a price from 1 to 9. Nothing here depends on a seed: the world is built from fixed
+invented CVCVC word (so no entity carries real-world meaning for the sentence embedder).
+Nothing here depends on a seed: the world is built from fixed
 string seeds. A quarter of the entities (those with ``(kind + color + size + origin) % 4 == 0``)
 are reserved for evaluation; experts train only on the rest. That rule keeps every feature
 value (and every pair of values of two features) equally frequent on both sides.
@@ -19,7 +19,6 @@ KINDS = ("animal", "plant", "tool", "mineral")
 COLORS = ("red", "blue", "green", "yellow")
 SIZES = ("tiny", "small", "large", "huge")  # ordered: index = size rank
 ORIGINS = ("north", "south", "east", "west")  # the region a thing comes from
-PRICES = tuple(range(1, 10))
 
 # aspect name -> its values; the aspects a claim can talk about
 ASPECT_VALUES: dict[str, tuple[str, ...]] = {
@@ -32,7 +31,6 @@ ASPECT_VALUES: dict[str, tuple[str, ...]] = {
 _CONSONANTS = "bdfgklmnprstvz"
 _VOWELS = "aeiou"
 _NAME_SEED = "glider-zoo-names-v1"
-_PRICE_SEED = "glider-zoo-prices-v1"
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,6 @@ class Entity:
     color: str
     size: str
     origin: str
-    price: int
 
     @property
     def alive(self) -> bool:
@@ -87,7 +84,6 @@ def build_world() -> World:
     """The one fixed world (cached; identical on every call and every machine)."""
     combos = list(itertools.product(range(4), repeat=4))
     words = _invented_words(len(combos))
-    price_rng = random.Random(_PRICE_SEED)
     entities, train, held = [], [], []
     for word, (kind, color, size, origin) in zip(words, combos):
         entity = Entity(
@@ -96,7 +92,6 @@ def build_world() -> World:
             color=COLORS[color],
             size=SIZES[size],
             origin=ORIGINS[origin],
-            price=price_rng.choice(PRICES),
         )
         entities.append(entity)
         (held if (kind + color + size + origin) % 4 == 0 else train).append(entity)

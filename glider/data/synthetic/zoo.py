@@ -6,7 +6,7 @@ import random
 from functools import cached_property
 
 from glider.data.spec import Example, TaskSpec
-from glider.data.synthetic.contents import FAMILIES, Content, render, sample_content
+from glider.data.synthetic.contents import ENTITY_COUNT, FAMILIES, Content, render, sample_content
 from glider.data.synthetic.paraphrases import PARAPHRASES, eval_paraphrases, train_paraphrases
 from glider.data.synthetic.pretrain import (
     DESCRIBE_PREFIX,
@@ -87,7 +87,6 @@ class SyntheticZoo:
             words.update(split_words(render(content)))
         for task in self._tasks.values():
             words.update(task.choices)
-        words.update(str(digit) for digit in range(10))  # prices and counts
         words.update(value for values in ASPECT_VALUES.values() for value in values)
         words.update(code_vocabulary())
         words.add(DESCRIBE_PREFIX)
@@ -162,9 +161,5 @@ def _check_count(n: int) -> None:
 
 
 def _one_content_of_every_shape(entity: Entity) -> list[Content]:
-    """One input per family (and per claimed value), to collect the template words."""
-    shapes = [Content("thing", (entity,)), Content("pair", (entity,) * 2), Content("list", (entity,) * 3)]
-    for aspect, values in ASPECT_VALUES.items():
-        shapes += [Content("claim", (entity,), aspect, value) for value in values]
-    assert {shape.family for shape in shapes} == set(FAMILIES)
-    return shapes
+    """One input per family, to collect the template words."""
+    return [Content(family, (entity,) * ENTITY_COUNT[family]) for family in FAMILIES]
