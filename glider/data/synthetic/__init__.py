@@ -1,0 +1,6 @@
+"""The synthetic task zoo (``task=synthetic``): a fixed world, its tasks, and a word tokenizer."""
+
+from glider.data.synthetic.tokenizer import build_word_tokenizer
+from glider.data.synthetic.zoo import SyntheticZoo
+
+__all__ = ["SyntheticZoo", "build_word_tokenizer"]
