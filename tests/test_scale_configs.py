@@ -65,9 +65,9 @@ def test_run_and_sweep_directories_are_unique_per_job() -> None:
 
 def test_expert_tasks_subset_and_default() -> None:
     assert len(SyntheticTaskSource().expert_tasks()) == 16
-    assert [t.name for t in SyntheticTaskSource(expert_tasks=["pair_bigger", "thing_kind"]).expert_tasks()] == ["pair_bigger", "thing_kind"]
-    with pytest.raises(DataError, match="task.expert_tasks names \\['thing_big_animal'\\]"):
-        SyntheticTaskSource(expert_tasks=["thing_big_animal"]).expert_tasks()
+    assert [t.name for t in SyntheticTaskSource(expert_tasks=["pair_first_kind", "thing_kind"]).expert_tasks()] == ["pair_first_kind", "thing_kind"]
+    with pytest.raises(DataError, match="task.expert_tasks names \\['check_big_animal'\\]"):
+        SyntheticTaskSource(expert_tasks=["check_big_animal"]).expert_tasks()
 
 
 def test_notebook_is_stored_without_outputs() -> None:

@@ -20,9 +20,9 @@ REPO = Path(__file__).resolve().parents[2]
 # The fast tiny configuration (pretrained tiny T5, short expert / gate training, 2 eval tasks).
 TINY = [
     "model.pretrain.steps=30", "library.experts.steps=10", "library.gates.steps=5", "eval.examples_per_task=7",
-    "task.eval_tasks=[thing_kind,pair_bigger]", "trainer.progress_bar=false", "logger=csv",
+    "task.eval_tasks=[thing_kind,pair_first_kind]", "trainer.progress_bar=false", "logger=csv",
 ]
-WORLD_EXPERTS = ["thing_kind", "thing_color", "pair_bigger"]
+WORLD_EXPERTS = ["thing_kind", "thing_color", "pair_first_kind"]
 WORLD = [*TINY, f"task.expert_tasks=[{','.join(WORLD_EXPERTS)}]"]
 # No library, random backbone: for errors that need only data and a model.
 BARE = ["model.pretrain.steps=0", "library.build_stages=[backbone]", "router=base", "eval.examples_per_task=3", "task.eval_tasks=[thing_kind]",

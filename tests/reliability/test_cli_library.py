@@ -31,7 +31,7 @@ def test_truncated_safetensors_file(world_copy: World, capsys: pytest.CaptureFix
 
 
 def test_nan_gate_vector_fails_naming_file_and_module(world_copy: World) -> None:
-    keys = world_copy.library / "experts" / "pair_bigger" / "glider.safetensors"
+    keys = world_copy.library / "experts" / "pair_first_kind" / "glider.safetensors"
     tensors = load_file(str(keys))
     tensors[f"gate.{FIRST_MODULE}"] = torch.full_like(tensors[f"gate.{FIRST_MODULE}"], float("nan"))
     save_file(tensors, str(keys))
@@ -47,7 +47,7 @@ def test_index_naming_a_missing_expert_then_the_named_fix_works(world_copy: Worl
     rebuilt = run_in_process(world_copy.root, [*WORLD, "stage=experts"], capsys)
     assert rebuilt.code == 0, rebuilt.stderr[-3000:]
     library = ExpertLibrary.open(world_copy.library)
-    assert sorted(library.names) == ["pair_bigger", "thing_color", "thing_kind"]
+    assert sorted(library.names) == ["pair_first_kind", "thing_color", "thing_kind"]
     assert adapter.is_file()
 
 
@@ -63,7 +63,7 @@ def test_expert_that_does_not_fit_the_backbone(world_copy: World, capsys: pytest
 
 def test_instruction_file_missing_an_experts_task(world_copy: World, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     table = tmp_path / "instructions.json"
-    table.write_text(json.dumps({"thing_kind": "Name the kind of the thing.", "pair_bigger": "Say which is bigger."}))
+    table.write_text(json.dumps({"thing_kind": "Name the kind of the thing.", "pair_first_kind": "Say which is bigger."}))
     embeddings = sorted((world_copy.library / "embeddings").rglob("*.safetensors"))
     before = {p: p.stat().st_mtime_ns for p in embeddings}
     outcome = run_in_process(world_copy.root, [*WORLD, "stage=describe", "llm=file", f"llm.path={table}"], capsys)

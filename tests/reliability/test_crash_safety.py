@@ -17,7 +17,7 @@ from tests.reliability.cli import REPO, TINY, glider_cmd, glider_env, run_in_pro
 from tests.reliability.conftest import World
 
 pytestmark = pytest.mark.slow
-FIVE = ["thing_kind", "thing_color", "pair_bigger", "thing_origin", "thing_alive"]
+FIVE = ["thing_kind", "thing_color", "pair_first_kind", "thing_origin", "check_alive"]
 
 
 def _files(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -51,14 +51,14 @@ def test_killed_build_keeps_finished_experts_and_redoes_the_unfinished_one(world
     library, experts = world_copy.library, world_copy.library / "experts"
     built_before = _files(experts)
     overrides = [*TINY, f"task.expert_tasks=[{','.join(FIVE)}]", "stage=experts"]
-    output = _kill_when(_start(world_copy.root, *overrides), "experts: [2/2] thing_alive")  # thing_origin done, thing_alive training
+    output = _kill_when(_start(world_copy.root, *overrides), "experts: [2/2] check_alive")  # thing_origin done, check_alive training
     assert "experts: training 2 of 5 experts" in output and "experts: [1/2] thing_origin done" in output
     index = json.loads((library / "library.json").read_text())
     assert [e["name"] for e in index["experts"]] == FIVE[:4]  # never the unfinished expert
     assert len(ExpertLibrary.open(library).load_all()) == 4  # every named expert is complete
     finished = _files(experts)
     # A kill can also land inside a write; leave exactly what that leaves behind:
-    partial = experts / ".thing_alive.k1l2m3n4.tmp"  # the expert's folder being written
+    partial = experts / ".check_alive.k1l2m3n4.tmp"  # the expert's folder being written
     partial.mkdir()
     (partial / "adapter_model.safetensors").write_bytes(b"\x08\x00\x00")
     (library / ".library.json.a1b2c3d4.tmp").write_text('{"experts": [')  # the index being written
@@ -71,9 +71,9 @@ def test_killed_build_keeps_finished_experts_and_redoes_the_unfinished_one(world
     assert rerun.code == 0, rerun.stderr[-3000:]
     out = caplog.text
     assert "recovery: restored" in out and out.count("recovery: removed leftover") == 3
-    assert "experts: training 1 of 5 experts" in out and "experts: [1/1] thing_alive done" in out
+    assert "experts: training 1 of 5 experts" in out and "experts: [1/1] check_alive done" in out
     after = _files(experts)
-    assert {k: v for k, v in after.items() if not k.startswith("thing_alive/")} == finished  # same bytes, same mtimes
+    assert {k: v for k, v in after.items() if not k.startswith("check_alive/")} == finished  # same bytes, same mtimes
     assert {k: v for k, v in finished.items() if k in built_before} == built_before
     assert sorted(p.name for p in experts.iterdir()) == sorted(FIVE)  # no leftovers
     assert not [p for p in library.iterdir() if p.name.endswith(".tmp")]
@@ -81,7 +81,7 @@ def test_killed_build_keeps_finished_experts_and_redoes_the_unfinished_one(world
 
 
 def test_two_builds_at_once_train_each_part_once(tmp_path: Path) -> None:
-    overrides = [*TINY, "task.expert_tasks=[thing_kind,pair_bigger]", "library.build_stages=[backbone,experts]", "router=base",
+    overrides = [*TINY, "task.expert_tasks=[thing_kind,pair_first_kind]", "library.build_stages=[backbone,experts]", "router=base",
                  "task.eval_tasks=[thing_kind]", "eval.examples_per_task=2"]
     procs = [_start(tmp_path, *overrides) for _ in range(2)]
     outputs = [p.communicate(timeout=600)[0] for p in procs]
@@ -90,8 +90,8 @@ def test_two_builds_at_once_train_each_part_once(tmp_path: Path) -> None:
     text = "".join(outputs)
     assert "is being built by another process" in text  # the second one waited ...
     assert text.count("backbone: pretraining") == 1  # ... and reused: one backbone,
-    for task in ("thing_kind", "pair_bigger"):  # each expert trained once
+    for task in ("thing_kind", "pair_first_kind"):  # each expert trained once
         assert text.count(f"] {task} done") == 1, task
     library = ExpertLibrary.open(tmp_path / "outputs" / "libraries" / "synthetic-t5_tiny-seed0")
-    assert sorted(library.names) == ["pair_bigger", "thing_kind"]
+    assert sorted(library.names) == ["pair_first_kind", "thing_kind"]
     assert len(library.load_all()) == 2

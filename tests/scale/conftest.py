@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-EVAL_TASKS = ["thing_kind", "pair_bigger", "thing_big_animal"]
+EVAL_TASKS = ["thing_kind", "pair_first_kind", "check_big_animal"]
 TINY = [
     "model.pretrain.steps=30", "library.experts.steps=10", "library.gates.steps=5",
-    "task.expert_tasks=[thing_kind,pair_bigger,claim_true]", f"task.eval_tasks=[{','.join(EVAL_TASKS)}]",
+    "task.expert_tasks=[thing_kind,pair_first_kind,check_red]", f"task.eval_tasks=[{','.join(EVAL_TASKS)}]",
     "eval.examples_per_task=7", "eval.batch_size=3",  # 21 examples in 9 batches: odd, uneven across 2 processes
     "trainer.progress_bar=false",
 ]

@@ -28,7 +28,7 @@ def test_routers_x_alphas_multirun_wandb_offline_and_report(world: World, tmp_pa
         run_ids.add(offline.name.rsplit("-", 1)[-1])
         (record,) = offline.glob("run-*.wandb")
         data = record.read_bytes()
-        for logged in (b"heldin/thing_kind", b"heldout/thing_big_animal", b"heldin_avg", b"examples_per_task", b"overrides"):
+        for logged in (b"heldin/thing_kind", b"heldout/check_big_animal", b"heldin_avg", b"examples_per_task", b"overrides"):
             assert logged in data, (job.name, logged)  # per-task metrics, the resolved config and the job's overrides
         media = offline / "files" / "media"
         assert len(list(media.glob("table/results_*.table.json"))) == 1
@@ -40,7 +40,7 @@ def test_routers_x_alphas_multirun_wandb_offline_and_report(world: World, tmp_pa
     report = pd.read_csv(out / "report.csv")
     assert len(report) == 4
     assert set(zip(report["router"], report["alpha"].astype(int))) == {("glider", 1), ("glider", 100), ("instruction", 1), ("instruction", 100)}
-    assert {"heldin_avg", "heldout_avg", "thing_kind", "pair_bigger", "thing_big_animal"} <= set(report.columns)
+    assert {"heldin_avg", "heldout_avg", "thing_kind", "pair_first_kind", "check_big_animal"} <= set(report.columns)
     table_rows = [line for line in (out / "report.md").read_text().splitlines() if line.startswith("| ") and not line.startswith("| router")]
     assert len(table_rows) == 4 and "| router | alpha | top_k |" in proc.stdout
     assert (out / "score_vs_alpha.png").stat().st_size > 0 and (out / "heldin_vs_heldout.png").stat().st_size > 0
