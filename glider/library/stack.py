@@ -15,8 +15,8 @@ from glider.library.expert import Expert
 class ModuleStack:
     """All experts of one module. Ranks are zero-padded to the largest (the math is unchanged)."""
 
-    lora_A: Tensor  # [N, r, d_in]
-    lora_B: Tensor  # [N, d_out, r]
+    lora_A: Tensor  # [N, r, d_in] contiguous
+    lora_B: Tensor  # [N, d_out, r], a transposed view of a contiguous [N, r, d_out] (the dispatch's layout)
     scale: Tensor  # [N]
     keys: dict[str, Tensor] = field(default_factory=dict)  # "gate" / "arrow": [N, d_in]
 
@@ -54,12 +54,13 @@ def stack_experts(experts: list[Expert], module_shapes: dict[str, tuple[int, int
     for module in modules:
         d_out, d_in = module_shapes[module]
         lora_A = torch.zeros(len(experts), rank, d_in)
-        lora_B = torch.zeros(len(experts), d_out, rank)
+        lora_Bt = torch.zeros(len(experts), rank, d_out)  # stored once, as the MoE layer keeps it
         for i, expert in enumerate(experts):
             if module in expert.lora_A:
                 r = expert.lora_A[module].shape[0]
                 lora_A[i, :r] = expert.lora_A[module]
-                lora_B[i, :, :r] = expert.lora_B[module]
+                lora_Bt[i, :r] = expert.lora_B[module].T
+        lora_B = lora_Bt.transpose(1, 2)  # [N, d_out, r] view
         keys = {}
         for key_name in key_names:
             keys[key_name] = torch.stack([_routing_key(e, key_name, module, d_in) for e in experts])

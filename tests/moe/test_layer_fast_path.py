@@ -99,3 +99,20 @@ def test_candidates_equal_full_router_with_other_experts_excluded(tiny_t5) -> No
 def test_candidates_need_a_global_scorer() -> None:
     with pytest.raises(ConfigError, match="global scorer"):
         build_router("phatgoose", local=["phatgoose"], top_k=2, candidates=4)
+
+
+def test_layer_keeps_the_stacked_experts_without_a_copy(tiny_t5) -> None:
+    from glider.library.stack import stack_experts
+    from glider.moe.context import RoutingContext
+    from glider.moe.inject import inject_moe, module_shapes
+
+    experts = [random_expert(tiny_t5, f"e{i}", f"t{i}", seed=i) for i in range(2)]
+    stacks = stack_experts(experts, module_shapes(tiny_t5), ["gate"])
+    model = copy.deepcopy(tiny_t5)
+    layers = inject_moe(model, stacks, build_router("p", local=["phatgoose"], top_k=1), RoutingContext())
+    for layer in layers:
+        stack = stacks[layer.module_name]
+        assert layer.lora_A.data_ptr() == stack.lora_A.data_ptr()
+        assert layer.lora_Bt.data_ptr() == stack.lora_B.data_ptr()  # B is stacked in the layer's layout
+        for i, expert in enumerate(experts):
+            torch.testing.assert_close(layer.lora_B[i], expert.lora_B[layer.module_name])
