@@ -7,8 +7,8 @@
    layers' own buffers of a small routed model and checked against the formula
    ``sum over modules of r (d_in + d_out) + d_in + 1`` numbers.
 2. Peak memory of evaluation: each variant (bare backbone; GLIDER over N random experts)
-   runs in a fresh Python process, which builds the model, reads its resident set size
-   (``VmRSS``), resets the kernel's peak counter (``echo 5 > /proc/self/clear_refs``), runs
+   runs in a fresh Python process, which builds the model, reads its peak and current
+   resident set size (``VmHWM``, ``VmRSS``), resets the kernel's peak counter (``echo 5 > /proc/self/clear_refs``), runs
    rank-classification batches (the evaluator's scoring, with routing statistics) and reads
    the peak (``VmHWM``).  These are process RSS numbers (Linux), not tracemalloc
    (which does not see torch's CPU tensors).
@@ -84,6 +84,7 @@ def child(model_name: str, variant: str, n_experts: int, n_batches: int) -> dict
     task_ids = torch.zeros(shape.batch_size, dtype=torch.long)
     _release_free_memory()
     rss_model = _status_kib("VmRSS")
+    peak_build = _status_kib("VmHWM")  # peak so far: building the model
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     with torch.inference_mode():
         for _ in range(n_batches):
@@ -94,7 +95,8 @@ def child(model_name: str, variant: str, n_experts: int, n_batches: int) -> dict
                 with model.batch(queries, shape.batch_size, masks=masks, task_ids=task_ids, stats=stats):
                     rank_classification_scores(model.model, batch)
     peak = _status_kib("VmHWM")
-    return {"variant": variant, "rss_start_mib": rss_start / 1024, "rss_model_mib": rss_model / 1024,
+    return {"variant": variant, "rss_start_mib": rss_start / 1024, "peak_build_mib": peak_build / 1024,
+            "rss_model_mib": rss_model / 1024,
             "peak_eval_mib": peak / 1024, "eval_extra_mib": (peak - rss_model) / 1024}
 
 
@@ -114,8 +116,9 @@ def main() -> None:
     print(f"bytes per expert: LoRA {per['lora_bytes'] / MIB:.2f} MiB + gates/scale {per['key_bytes'] / MIB:.3f} MiB "
           f"= {per['total_bytes'] / MIB:.2f} MiB ({per['total_bytes']:.0f} B; formula {per['formula_bytes']:.0f} B); "
           f"x {args.experts} experts = {per['total_bytes'] * args.experts / MIB:.0f} MiB\n")
-    rows = ["| variant | N | RSS after build (MiB) | peak RSS in eval (MiB) | eval peak - RSS after build (MiB) |",
-            "|---|---:|---:|---:|---:|"]
+    header = ("| variant | N | peak RSS while building (MiB) | RSS after build (MiB) | peak RSS in eval (MiB) "
+              "| eval peak - RSS after build (MiB) |")
+    rows = [header, "|---|---:|---:|---:|---:|---:|"]
     results = {}
     for variant in ("bare", "routed"):
         cmd = [sys.executable, __file__, "--model", args.model, "--experts", str(args.experts),
@@ -123,7 +126,7 @@ def main() -> None:
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         results[variant] = res = json.loads(out.strip().splitlines()[-1])
         n = "-" if variant == "bare" else str(args.experts)
-        rows.append(f"| {variant} | {n} | {res['rss_model_mib']:.0f} | {res['peak_eval_mib']:.0f} | {res['eval_extra_mib']:.0f} |")
+        rows.append(f"| {variant} | {n} | {res['peak_build_mib']:.0f} | {res['rss_model_mib']:.0f} | {res['peak_eval_mib']:.0f} | {res['eval_extra_mib']:.0f} |")
         print(rows[-1], flush=True)
     library = results["routed"]["rss_model_mib"] - results["bare"]["rss_model_mib"]
     print(f"\nbatch: {shape.batch_size} examples x {shape.source_len} source tokens, {shape.choices} choices x "
