@@ -107,7 +107,6 @@ def _dispatch_into(
     if kernel not in KERNELS:
         raise ValueError(f"unknown dispatch kernel {kernel!r}; use one of {KERNELS}")
     _check_operands(x, expert_idx, weights, lora_A, lora_B, scale)
-    n_experts = lora_A.shape[0]
     if expert_idx.numel() == 0:
         return out
     if kernel == "bag" or (kernel == "auto" and _prefers_bag(expert_idx, lora_A, lora_B)):
