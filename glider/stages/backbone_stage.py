@@ -43,7 +43,7 @@ def _build_backbone(ctx: StageContext) -> None:
         log.info("backbone: reusing %s", ctx.backbone_dir)
         return
     pre = cfg.pretrain
-    seed_everything(ctx.seed, workers=True, verbose=False)
+    seed_everything(ctx.backbone_seed, workers=True, verbose=False)
     tokenizer = ctx.fresh_tokenizer()
     model = build_tiny_t5(dict(cfg.config), vocab_size=len(tokenizer), pad_id=tokenizer.pad_token_id, eos_id=tokenizer.eos_token_id)
     start = time.time()
@@ -51,13 +51,13 @@ def _build_backbone(ctx: StageContext) -> None:
         save_backbone(model, tokenizer, ctx.backbone_dir, {"fingerprint": ctx.backbone_fingerprint, "seconds": 0.0, "name": cfg.name})
         log.info("backbone: saved an untrained %s (model.pretrain.steps=0) to %s", cfg.name, ctx.backbone_dir)
         return
-    pairs = ctx.source.pretrain_pairs(int(pre.examples), ctx.seed)
+    pairs = ctx.source.pretrain_pairs(int(pre.examples), ctx.backbone_seed)
     loader = DataLoader(
         pairs,
         batch_size=int(pre.batch_size),
         shuffle=True,
         collate_fn=Seq2SeqCollator(tokenizer, cfg.max_source_length, cfg.pretrain.get("max_target_length", cfg.max_target_length)),
-        generator=torch.Generator().manual_seed(ctx.seed),
+        generator=torch.Generator().manual_seed(ctx.backbone_seed),
     )
     log.info("backbone: pretraining %s (%d steps, %d generic pairs)", cfg.name, pre.steps, len(pairs))
     module = Seq2SeqTrainingModule(model, lr=float(pre.lr), weight_decay=float(pre.get("weight_decay", 0.0)), warmup_steps=int(pre.get("warmup_steps", 0)))

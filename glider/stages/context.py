@@ -31,6 +31,17 @@ class StageContext:
     def seed(self) -> int:
         return int(self.cfg.seed)
 
+    @property
+    def backbone_seed(self) -> int:
+        """Seed of the tiny backbone's pretraining: ``model.pretrain.seed``, or the run's seed when null.
+
+        Pinned by default, so runs with different seeds share one base model (as every
+        expert of a real library shares one released checkpoint) and differ in experts,
+        gates and evaluation samples.
+        """
+        pinned = self.model_cfg.get("pretrain", {}).get("seed") if self.model_cfg.get("pretrain") else None
+        return self.seed if pinned is None else int(pinned)
+
     @cached_property
     def source(self) -> TaskSource:
         source = hydra.utils.instantiate(self.cfg.task)
@@ -48,13 +59,13 @@ class StageContext:
         """Identity of the backbone: the config that builds/loads it (and, for tiny, the data it is pretrained on)."""
         spec = OmegaConf.to_container(self.model_cfg, resolve=True)
         if self.model_cfg.source == "tiny":
-            spec = {"model": spec, "data": self.source.fingerprint(), "seed": self.seed}
+            spec = {"model": spec, "data": self.source.fingerprint(), "seed": self.backbone_seed}
         return fingerprint(spec)
 
     @property
     def backbone_dir(self) -> Path:
         """Where a tiny backbone trained here is saved."""
-        return Path(self.cfg.paths.backbones_dir) / f"{self.model_cfg.name}-{self.source.name}-seed{self.seed}-{self.backbone_fingerprint}"
+        return Path(self.cfg.paths.backbones_dir) / f"{self.model_cfg.name}-{self.source.name}-seed{self.backbone_seed}-{self.backbone_fingerprint}"
 
     def backbone_identity(self) -> dict[str, Any]:
         model_cfg = self.model_cfg

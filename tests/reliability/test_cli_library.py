@@ -57,7 +57,7 @@ def test_expert_that_does_not_fit_the_backbone(world_copy: World, capsys: pytest
     wide_A = {m: torch.cat([a, torch.zeros(a.shape[0], 8)], dim=1) for m, a in lora_A.items()}
     write_peft_adapter(directory, wide_A, lora_B, rank, alpha, "other")
     outcome = run_in_process(world_copy.root, EVAL, capsys)
-    assert_clean_error(outcome, f"Expert 'thing_color' does not fit the backbone: module '{FIRST_MODULE}'", "128x128",
+    assert_clean_error(outcome, f"Expert 'thing_color' does not fit the backbone: module '{FIRST_MODULE}'", "64x64",
                        "Use the backbone the expert was trained on")
 
 

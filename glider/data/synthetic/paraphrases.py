@@ -120,29 +120,29 @@ PARAPHRASES: dict[str, tuple[str, ...]] = {
         "Which kind is the first of these three things? Answer with the category.",
         "Tell me the category of the first item among the three.",
     ),
-    "list_second_origin": (
-        "Name the region the second item in the list comes from.",
-        "Where does the second of the three things come from? Give the direction.",
-        "Give the origin of the second thing listed: north, south, east or west.",
-        "Write the region of the item that comes second.",
-        "From which region is the second of these three things? Answer with the direction.",
-        "Tell me where the second item among the three is from.",
+    "list_first_color": (
+        "Name the color of the first item in the list.",
+        "What color is the first of the three things? Give the colour.",
+        "Give the color of the first thing listed: red, blue, green or yellow.",
+        "Write the colour of the item that comes first.",
+        "Which color is the first of these three things? Answer with the color.",
+        "Tell me the colour of the first item among the three.",
     ),
-    "list_third_color": (
-        "Name the color of the third item in the list.",
-        "What color is the third of the three things? Give the colour.",
-        "Give the color of the third thing listed: red, blue, green or yellow.",
-        "Write the colour of the item that comes third.",
-        "Which color is the last of these three things? Answer with the color.",
-        "Tell me the colour of the third item among the three.",
+    "list_first_size": (
+        "Name the size of the first item in the list.",
+        "How big is the first of the three things? Give the size.",
+        "Give the size of the first thing listed: tiny, small, large or huge.",
+        "Write the size of the item that comes first.",
+        "What size is the first of these three things? Answer with the size.",
+        "Tell me how large the first item among the three is.",
     ),
-    "list_second_size": (
-        "Name the size of the second item in the list.",
-        "How big is the second of the three things? Give the size.",
-        "Give the size of the second thing listed: tiny, small, large or huge.",
-        "Write the size of the item that comes second.",
-        "What size is the middle one of these three things? Answer with the size.",
-        "Tell me how large the second item among the three is.",
+    "list_first_origin": (
+        "Name the region the first item in the list comes from.",
+        "Where does the first of the three things come from? Give the direction.",
+        "Give the origin of the first thing listed: north, south, east or west.",
+        "Write the region of the item that comes first.",
+        "From which region is the first of these three things? Answer with the direction.",
+        "Tell me where the first item among the three is from.",
     ),
     # ---- held-out tasks (all paraphrases are used for evaluation)
     "check_big_animal": (
@@ -185,13 +185,13 @@ PARAPHRASES: dict[str, tuple[str, ...]] = {
         "Are the two items both large or huge?",
         "Would you call both things big? Reply yes or no.",
     ),
-    "list_first_color": (
-        "Name the color of the first item in the list.",
-        "What color is the first of the three things? Give the colour.",
-        "Give the color of the first thing listed.",
-        "Write the colour of the item that comes first.",
-        "Which color is the first of these three things?",
-        "Tell me the colour of the first item among the three.",
+    "list_second_color": (
+        "Name the color of the second item in the list.",
+        "What color is the second of the three things?",
+        "Give the colour of the second thing listed.",
+        "Write the color of the item that comes second.",
+        "Which color is the middle one of these three things?",
+        "Tell me the colour of the second item among the three.",
     ),
 }
 

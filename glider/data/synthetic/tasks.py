@@ -7,7 +7,10 @@ instruction tells them apart. Held-out tasks (6) are new but related: a held-in 
 a position no expert was trained on (``pair_second_kind``), a related question
 (``check_blue``), or a composition of two held-in skills (``check_big_animal`` = kind +
 size). Tasks with ``choices`` are scored by rank classification, the others (the ``list``
-family, whose answer is a feature word) by exact match.
+family, whose answer is a feature word) by exact match. The ``list`` tasks name a feature of
+the *first* of three items: in the planning runs, experts that had to name a feature of the
+second or third item by free generation reached only 0.3-0.7 exact match on the tiny base
+(rank classification at the second position reached 0.99).
 """
 
 from __future__ import annotations
@@ -87,15 +90,15 @@ TASKS: tuple[SyntheticTask, ...] = (
     _task("pair_first_big", "pair", "heldin", _ask(0, _big), YES_NO, "is the first entity big"),
     _task("pair_second_alive", "pair", "heldin", _ask(1, _alive), YES_NO,
           "is the second entity alive"),
-    # list: three entities, name a feature of one of them (exact match)
+    # list: three entities, name a feature of the first one (exact match)
     _task("list_first_kind", "list", "heldin", _read(0, "kind"), (),
           "the first item's kind (exact match)"),
-    _task("list_second_origin", "list", "heldin", _read(1, "origin"), (),
-          "the second item's region (exact match)"),
-    _task("list_third_color", "list", "heldin", _read(2, "color"), (),
-          "the third item's color (exact match)"),
-    _task("list_second_size", "list", "heldin", _read(1, "size"), (),
-          "the second item's size (exact match)"),
+    _task("list_first_color", "list", "heldin", _read(0, "color"), (),
+          "the first item's color (exact match)"),
+    _task("list_first_size", "list", "heldin", _read(0, "size"), (),
+          "the first item's size (exact match)"),
+    _task("list_first_origin", "list", "heldin", _read(0, "origin"), (),
+          "the first item's region (exact match)"),
     # held-out: related skills and compositions of two held-in skills
     _task("check_big_animal", "check", "heldout",
           _ask(0, lambda e: e.kind == "animal" and e.big), YES_NO,
@@ -109,8 +112,8 @@ TASKS: tuple[SyntheticTask, ...] = (
     _task("pair_both_big", "pair", "heldout",
           lambda c: _yes_no(c.entities[0].big and c.entities[1].big), YES_NO,
           "composition: pair_first_big on both entities", balanced=True),
-    _task("list_first_color", "list", "heldout", _read(0, "color"), (),
-          "related: list_third_color's skill on the first item (exact match)"),
+    _task("list_second_color", "list", "heldout", _read(1, "color"), (),
+          "related: list_first_color's skill on the second item (exact match)"),
 )
 
 assert all(len(values) == 4 for values in (KINDS, COLORS, SIZES, ORIGINS))
