@@ -12,7 +12,10 @@ in three variants, interleaved in a fresh random order each repetition:
               top-2) inside ``RoutedSeq2Seq.batch``, with the routing statistics the
               evaluator records (``RoutingStats``), i.e. what ``RoutedEvaluator.test_step``
               runs;
-- ``routed, no stats``: the same without routing statistics.
+- ``routed, no stats``: the same without routing statistics;
+- with ``--candidates M``, also ``routed, M candidates``: ``routed`` with
+  ``router.candidates=M`` (each example's M best experts by global score are the only
+  ones scored and run).
 
 Reports examples/second (batch size / median batch time) and the median paired time
 ratio; routed throughput relative to bare is ``1 / ratio``.
@@ -45,7 +48,7 @@ from glider.lit.scoring import rank_classification_scores
 from glider.moe.stats import RoutingStats
 
 
-def measure(shape: EvalShape, n_experts: int, repeats: int, clock) -> str:
+def measure(shape: EvalShape, n_experts: int, repeats: int, clock, candidates: int | None = None) -> str:
     """One table row: examples/s of bare and routed evaluation and their ratio."""
     bare = build_backbone(shape)
     routed = glider_model(bare, n_experts, shape.rank)
@@ -53,8 +56,9 @@ def measure(shape: EvalShape, n_experts: int, repeats: int, clock) -> str:
     masks = [batch["attention_mask"], decoder_mask(batch)]
     task_ids = torch.zeros(shape.batch_size, dtype=torch.long)
 
-    def run_routed(record: bool) -> torch.Tensor:
+    def run_routed(record: bool, n_candidates: int | None = None) -> torch.Tensor:
         stats = RoutingStats(["heldout"], n_experts) if record else None
+        routed.router.candidates = n_candidates
         with routed.batch(queries, shape.batch_size, masks=masks, task_ids=task_ids, stats=stats):
             return rank_classification_scores(routed.model, batch)
 
@@ -63,16 +67,21 @@ def measure(shape: EvalShape, n_experts: int, repeats: int, clock) -> str:
         "routed": lambda: run_routed(True),
         "routed_nostats": lambda: run_routed(False),
     }
+    if candidates is not None:
+        variants["routed_candidates"] = lambda: run_routed(True, candidates)
     with torch.inference_mode():
         samples = sample_times(variants, repeats, lambda: None, clock)
     per_s = {name: shape.batch_size / statistics.median(t) for name, t in samples.items()}
     ratio = paired_ratio(samples, "routed", "bare")
     ratio_nostats = paired_ratio(samples, "routed_nostats", "bare")
+    cand = ""
+    if candidates is not None:
+        cand = f" {candidates}: {per_s['routed_candidates']:.1f} ex/s, {paired_ratio(samples, 'routed_candidates', 'bare'):.2f} |"
     return (
         f"| {shape.name} | {n_experts} | {shape.rank} | {len(routed.layers)} "
         f"| {shape.batch_size}x{shape.source_len} + {shape.batch_size * shape.choices}x{shape.target_len} "
         f"| {per_s['bare']:.1f} | {per_s['routed']:.1f} | {ratio:.2f} | {1 / ratio:.2f} "
-        f"| {per_s['routed_nostats']:.1f} | {ratio_nostats:.2f} |"
+        f"| {per_s['routed_nostats']:.1f} | {ratio_nostats:.2f} |{cand}"
     )
 
 
@@ -81,6 +90,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(SHAPES), choices=list(SHAPES))
     parser.add_argument("--experts", type=int, default=36)
     parser.add_argument("--repeats", type=int, default=7, help="timed repetitions per variant (median)")
+    parser.add_argument("--candidates", type=int, default=None, help="also time router.candidates=M")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--clock", choices=["wall", "thread"], default="wall",
                         help="thread: CPU time of one thread (needs --threads 1)")
@@ -95,13 +105,14 @@ def main() -> None:
     header = (
         "| model | N | r | routed modules | batch (enc + dec tokens) | bare ex/s | routed ex/s | routed / bare time "
         "| routed / bare throughput | routed, no stats ex/s | no stats / bare time |"
+        + (" candidates M: ex/s, time / bare |" if args.candidates else "")
     )
     rows = [
         header,
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|" + ("---|" if args.candidates else ""),
     ]
     for name in args.models:
-        rows.append(measure(SHAPES[name], args.experts, args.repeats, clock))
+        rows.append(measure(SHAPES[name], args.experts, args.repeats, clock, args.candidates))
         print(rows[-1], flush=True)
     print("\n" + "\n".join(rows))
 
