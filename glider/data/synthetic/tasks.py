@@ -6,8 +6,9 @@ their inputs and differ in which feature of which entity they ask for, so only t
 instruction tells them apart. Held-out tasks (6) are new but related: a held-in skill at
 a position no expert was trained on (``pair_second_kind``), a related question
 (``check_blue``), or a composition of two held-in skills (``check_big_animal`` = kind +
-size). Tasks with ``choices`` are scored by rank classification, the others (the ``list``
-family, whose answer is a feature word) by exact match. The ``list`` tasks name a feature of
+size). Tasks with ``choices`` are scored by rank classification, the others
+(``list_first_kind``, ``list_first_color``, ``list_second_color``: the answer is the feature
+word, generated freely) by exact match. The ``list`` tasks name a feature of
 the *first* of three items: in the planning runs, experts that had to name a feature of the
 second or third item by free generation reached only 0.3-0.7 exact match on the tiny base
 (rank classification at the second position reached 0.99).
@@ -90,15 +91,15 @@ TASKS: tuple[SyntheticTask, ...] = (
     _task("pair_first_big", "pair", "heldin", _ask(0, _big), YES_NO, "is the first entity big"),
     _task("pair_second_alive", "pair", "heldin", _ask(1, _alive), YES_NO,
           "is the second entity alive"),
-    # list: three entities, name a feature of the first one (exact match)
+    # list: three entities, a feature of the first one (kind and color: exact match of the word)
     _task("list_first_kind", "list", "heldin", _read(0, "kind"), (),
           "the first item's kind (exact match)"),
     _task("list_first_color", "list", "heldin", _read(0, "color"), (),
           "the first item's color (exact match)"),
-    _task("list_first_size", "list", "heldin", _read(0, "size"), (),
-          "the first item's size (exact match)"),
-    _task("list_first_origin", "list", "heldin", _read(0, "origin"), (),
-          "the first item's region (exact match)"),
+    _task("list_first_size", "list", "heldin", _read(0, "size"), SIZES,
+          "the first item's size (4-way)"),
+    _task("list_first_origin", "list", "heldin", _read(0, "origin"), ORIGINS,
+          "the first item's region (4-way)"),
     # held-out: related skills and compositions of two held-in skills
     _task("check_big_animal", "check", "heldout",
           _ask(0, lambda e: e.kind == "animal" and e.big), YES_NO,
