@@ -25,11 +25,13 @@ install: $(STAMP)
 run: $(STAMP)
 	WANDB_MODE=$${WANDB_MODE:-offline} $(PY) -m glider.run $(ARGS)
 
+# one intra-op thread per test process: the tests use tiny models, and extra threads only
+# queue for the cores (several times slower on a shared 2-core machine)
 test: $(STAMP)
-	WANDB_MODE=disabled $(PY) -m pytest -q $(PYTEST_ARGS)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} WANDB_MODE=disabled $(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	WANDB_MODE=disabled $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} WANDB_MODE=disabled $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 clean-outputs:
 	rm -rf outputs multirun
