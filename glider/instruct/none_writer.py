@@ -12,6 +12,7 @@ class NoneWriter(InstructionWriter):
     """Returns the samples joined with newlines (the project default; needs no model)."""
 
     name = "none"
+    instruction_is_samples = True  # describe embeds the samples one by one and averages them
 
     def write(self, samples: Sequence[str], task: str | None = None) -> str:
         """Join the samples with "\\n"; raises if there is nothing to join."""
