@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def compose_config(tmp_path: Path, overrides: list[str]):
     with open_dict(cfg):
         cfg.paths.root_dir = str(tmp_path)
         cfg.paths.run_dir = str(tmp_path / "run")
-        cfg.paths.shared_dir = str(Path(__file__).resolve().parents[2] / "shared")
+        cfg.paths.shared_dir = os.environ.get("GLIDER_SHARED") or str(Path(__file__).resolve().parents[2] / "shared")
     return cfg
 
 
