@@ -12,9 +12,10 @@ import torch
 from torch import Tensor, nn
 
 from glider.moe.inject import target_linear_modules
+from glider.moe.wrapped_linear import WrapsFrozenLinear
 
 
-class GatedLoRALinear(nn.Module):
+class GatedLoRALinear(WrapsFrozenLinear):
     """A frozen linear plus one frozen LoRA scaled by a trainable per-token sigmoid gate."""
 
     def __init__(self, base: nn.Linear, lora_A: Tensor, lora_B: Tensor, scale: float) -> None:
@@ -24,14 +25,6 @@ class GatedLoRALinear(nn.Module):
         self.register_buffer("lora_B", lora_B.to(base.weight.dtype), persistent=False)  # [d_out, r]
         self.scale = scale
         self.gate = nn.Parameter(torch.zeros(base.in_features, dtype=base.weight.dtype))  # [d_in]
-
-    @property
-    def weight(self) -> Tensor:
-        return self.base.weight
-
-    @property
-    def bias(self) -> Tensor | None:
-        return self.base.bias
 
     def forward(self, x: Tensor) -> Tensor:
         gate = torch.sigmoid(x @ self.gate).unsqueeze(-1)  # [..., 1]

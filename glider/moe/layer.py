@@ -22,11 +22,12 @@ from torch import Tensor, nn
 from glider.moe.context import RoutingContext
 from glider.moe.dispatch import lora_dispatch
 from glider.moe.merged import merged_delta
+from glider.moe.wrapped_linear import WrapsFrozenLinear
 from glider.routers.router import Router, check_finite
 from glider.routers.selection import TopP
 
 
-class MoELoRALinear(nn.Module):
+class MoELoRALinear(WrapsFrozenLinear):
     """A frozen ``nn.Linear`` with a routed library of LoRA experts."""
 
     def __init__(
@@ -59,15 +60,6 @@ class MoELoRALinear(nn.Module):
         self.merged_delta: Tensor | None = None
         if router.mode == "merged":
             self.merged_delta = merged_delta(self.lora_A, self.lora_B, self.scale)
-
-    @property
-    def weight(self) -> Tensor:
-        """The frozen base weight (backbones read ``.weight`` of their linears, e.g. T5's ``wo``)."""
-        return self.base.weight
-
-    @property
-    def bias(self) -> Tensor | None:
-        return self.base.bias
 
     @property
     def lora_B(self) -> Tensor:

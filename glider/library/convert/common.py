@@ -113,3 +113,17 @@ def checkpoint_fingerprint(path: Path, **options: Any) -> dict[str, Any]:
     """What identifies an import: the file (path, size, mtime) and the converter options."""
     stat = path.stat()
     return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **options}
+
+
+def keep_requested(found: dict[str, Path], tasks: list[str] | None, missing: Callable[[str], str]) -> dict[str, Path]:
+    """``found`` restricted to ``tasks`` in their order (all of it when ``tasks`` is empty).
+
+    A requested task that is not in ``found`` is a LibraryError with ``missing(task)``.
+    """
+    if not tasks:
+        return found
+    absent = [t for t in tasks if t not in found]
+    if absent:
+        raise LibraryError(missing(absent[0]))
+    return {t: found[t] for t in tasks}
+

@@ -13,7 +13,16 @@ import re
 from pathlib import Path
 
 from glider.errors import LibraryError
-from glider.library.convert.common import ExpertParts, Shapes, check_shape, checkpoint_fingerprint, load_checkpoint, resolve_module, unknown_module
+from glider.library.convert.common import (
+    ExpertParts,
+    Shapes,
+    check_shape,
+    checkpoint_fingerprint,
+    keep_requested,
+    load_checkpoint,
+    resolve_module,
+    unknown_module,
+)
 from glider.library.convert.plan import ImportItem
 from glider.library.expert import Expert
 
@@ -42,12 +51,7 @@ class GliderCheckpoints:
         found = {f.name[: -len(SUFFIX)] if f.name.endswith(SUFFIX) else f.stem: f for f in files}
         if not found:
             raise LibraryError(f"{self.path} has no {{task}}{SUFFIX} files (released GLIDER experts).")
-        if self.tasks:
-            missing = [t for t in self.tasks if t not in found]
-            if missing:
-                raise LibraryError(f"{self.path} has no {missing[0]}{SUFFIX} (library.import_.tasks asks for it).")
-            found = {t: found[t] for t in self.tasks}
-        return found
+        return keep_requested(found, self.tasks, lambda t: f"{self.path} has no {t}{SUFFIX} (library.import_.tasks asks for it).")
 
     def plan(self) -> list[ImportItem]:
         return [ImportItem(task, task, f, checkpoint_fingerprint(f, format=self.format, lora_alpha=self.lora_alpha))

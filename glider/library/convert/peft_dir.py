@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from glider.errors import LibraryError
-from glider.library.convert.common import ExpertParts, Shapes, check_shape, checkpoint_fingerprint, load_checkpoint, resolve_module, unknown_module
+from glider.library.convert.common import (
+    ExpertParts,
+    Shapes,
+    check_shape,
+    checkpoint_fingerprint,
+    keep_requested,
+    load_checkpoint,
+    resolve_module,
+    unknown_module,
+)
 from glider.library.convert.plan import ImportItem
 from glider.library.expert import Expert
 
@@ -51,12 +60,9 @@ class PeftAdapters:
             raise LibraryError(f"library.import_.path={self.path} does not exist (expected a PEFT adapter folder or a folder of them).")
         if not found:
             raise LibraryError(f"{self.path} holds no PEFT adapter (no {CONFIG} in it or in its sub-folders).")
-        if self.tasks:
-            missing = [t for t in self.tasks if t not in found]
-            if missing:
-                raise LibraryError(f"{self.path} has no adapter folder '{missing[0]}' (library.import_.tasks asks for it).")
-            found = {t: found[t] for t in self.tasks}
-        return found
+        return keep_requested(
+            found, self.tasks, lambda t: f"{self.path} has no adapter folder '{t}' (library.import_.tasks asks for it)."
+        )
 
     @staticmethod
     def _weights(directory: Path) -> Path:
