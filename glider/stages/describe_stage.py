@@ -1,7 +1,9 @@
 """Stage `describe`: expert-side instructions (LLM from K sample inputs) and their embeddings.
 
 For every expert, from the sample inputs kept in its card:
-  instruction   = LLM(samples[:K])                       -> embedded: "instruction" [1, dim]
+  chosen        = K of samples[:K+R] (library.describe.sample_choice: `diverse` farthest-point
+                  on the embedder, or `first` K; see glider/instruct/sample_choice.py)
+  instruction   = LLM(chosen)                            -> embedded: "instruction" [1, dim]
                   (llm=none, whose "instruction" is the samples themselves: the mean of the
                    K samples' unit-normalised embeddings, not the embedding of their concatenation)
   inputs        = samples[K : K+R]                        -> embedded: "inputs" [R, dim] (retrieval store)
@@ -23,13 +25,14 @@ from omegaconf import OmegaConf
 from glider.backbone import fingerprint
 from glider.errors import LibraryError
 from glider.instruct.embedder import check_finite_embeddings
+from glider.instruct.sample_choice import choose_samples
 from glider.routers.base import ExpertSide
 from glider.stages.context import StageContext
 
 log = logging.getLogger("glider")
 
 # bump when the way instructions are embedded changes: every library is re-described once
-EMBEDDING_RULE = "samples-mean-v2"
+EMBEDDING_RULE = "samples-mean-v2/choice-v1"
 
 
 def make_writer(ctx: StageContext) -> Any:
@@ -66,6 +69,18 @@ def embed_instruction(writer: Any, embedder: Any, instruction: str, samples: lis
     return embedder.encode([instruction], kind="document")
 
 
+def embed_pool(embedder: Any, samples: list[str], size: int) -> torch.Tensor | None:
+    """Embeddings of samples[:size] (the candidates for the K instruction samples and the retrieval store)."""
+    return embedder.encode(list(samples[:size]), kind="document") if samples else None
+
+
+def retrieval_inputs(embedder: Any, pool: torch.Tensor | None, samples: list[str], k: int, n_inputs: int, instruction: str) -> torch.Tensor:
+    """[R, dim] retrieval store: samples[K : K+R], or the K samples, or (no samples: imported) the instruction."""
+    if pool is not None and len(samples) > k:
+        return pool[k : k + n_inputs]
+    return embedder.encode(samples[:k] or [instruction], kind="document")
+
+
 def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) -> None:
     """Write and embed instructions for experts whose description is missing or stale."""
     library = ctx.open_library()
@@ -90,17 +105,19 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
                 f"Expert '{name}' keeps {len(card.get('samples', []))} sample inputs in its card.json but describe needs "
                 f"K={k}. Re-import it with samples (or lower library.describe.k)."
             )
-    instructions = writer.write_many([(card["samples"][:k], card.get("task", name)) for name, card in cards.items()])
+    how = str(cfg.get("sample_choice", "first"))
+    pools = {name: embed_pool(embedder, card.get("samples", []), k + n_inputs) for name, card in cards.items()}
+    chosen = {name: choose_samples(card.get("samples", []), pools[name], k, how) for name, card in cards.items()}
+    instructions = writer.write_many([(chosen[name], card.get("task", name)) for name, card in cards.items()])
     for (name, card), instruction in zip(cards.items(), instructions):
-        samples = card["samples"]
-        inputs = samples[k : k + n_inputs] or samples[:k] or [instruction]  # no samples (imported): the instruction stands in
+        samples = card.get("samples", [])
         probes = samples[k + n_inputs : k + n_inputs + n_probe]
         task = card.get("task", name)
         probe_example = writer.write_many([([s], task) for s in probes]) if probes else []
         probe_task = writer.write_many([(probes[i : i + k], task) for i in range(0, len(probes) - k + 1, k)]) if len(probes) >= k else []
         tensors = {
-            "instruction": embed_instruction(writer, embedder, instruction, samples[:k]),
-            "inputs": embedder.encode(inputs, kind="document"),
+            "instruction": embed_instruction(writer, embedder, instruction, chosen[name]),
+            "inputs": retrieval_inputs(embedder, pools[name], samples, k, n_inputs, instruction),
         }
         if probe_example:
             tensors["probe_example"] = embedder.encode(probe_example, kind="query")
