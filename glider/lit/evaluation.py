@@ -14,6 +14,7 @@ from glider.lit.task_scores import TaskScores
 from glider.lit.text_metrics import GENERATION_METRICS, best_reference_score
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
+from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import QueryBatch
 
 
@@ -51,8 +52,19 @@ class RoutedEvaluator(L.LightningModule):
                 metric = GENERATION_METRICS[spec.metric]
                 scores = torch.tensor([best_reference_score(metric, out, ex) for out, ex in zip(outputs, examples)], dtype=torch.float64)
         self.scores.update(batch["task_ids"], scores)
-        for ex, out, score in zip(examples, outputs, scores.tolist()):
-            self.predictions.append({"task": ex.task, "uid": ex.uid, "prediction": out, "target": ex.target, "score": score})
+        alphas = self._auto_alphas(len(examples))
+        for i, (ex, out, score) in enumerate(zip(examples, outputs, scores.tolist())):
+            record = {"task": ex.task, "uid": ex.uid, "prediction": out, "target": ex.target, "score": score}
+            if alphas is not None:
+                record["alpha"] = alphas[i]
+            self.predictions.append(record)
+
+    def _auto_alphas(self, count: int) -> list[float] | None:
+        """The per-example alpha that router.alpha=auto chose for this batch (None for a fixed alpha)."""
+        alpha = self.routed.example_alpha
+        if alpha is None or not isinstance(self.routed.router.alpha, AutoAlpha) or alpha.numel() != count:
+            return None
+        return [float(a) for a in alpha.tolist()]
 
     def transfer_batch_to_device(self, batch: dict[str, Any], device: torch.device, dataloader_idx: int) -> dict[str, Any]:
         """Move the tensors; the Example records (frozen dataclasses, which Lightning cannot copy) stay as they are."""

@@ -41,6 +41,7 @@ class RoutedSeq2Seq(nn.Module):
         if expert_side is None:
             expert_side = ExpertSide(names=[e.name for e in experts], tasks=[e.task for e in experts])
         self.expert_side = expert_side
+        self.example_alpha: Tensor | None = None  # alpha_b of the current batch (set by ``batch``)
         if router.uses_experts and router.mode == "routed":
             router.bind(expert_side)
 
@@ -51,9 +52,9 @@ class RoutedSeq2Seq(nn.Module):
     @contextlib.contextmanager
     def batch(self, queries: QueryBatch | None, batch_size: int, masks: list[Tensor] | None = None, task_ids: Tensor | None = None, stats: RoutingStats | None = None) -> Iterator[Tensor | None]:
         """Route the next forward passes by these examples' global scores; yields the bias [B, N]."""
-        bias = None
+        bias, self.example_alpha = None, None
         if self.router.mode == "routed" and self.router.global_ and queries is not None:
-            bias = self.router.global_bias(queries)  # [B, N]
+            bias, self.example_alpha = self.router.global_bias_and_alpha(queries)  # [B, N], [B]
         candidates = None
         if bias is not None and self.router.candidates is not None and self.router.candidates < self.num_experts:
             candidates = bias.topk(self.router.candidates, dim=-1).indices  # [B, M]

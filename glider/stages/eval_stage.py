@@ -34,6 +34,7 @@ from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
 from glider.report.heatmaps import plot_routing_heatmaps, plot_task_expert_overview
 from glider.report.tables import results_frame, run_report, split_averages, write_run_tables
+from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import ExpertSide
 from glider.routers.router import Router
 from glider.stages.context import StageContext
@@ -218,13 +219,17 @@ def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalRe
         "truncated_inputs": truncated,
         "seconds": result.seconds,
         "world_size": result.world_size,
-        "alpha_auto": _auto_alpha_info(router),
+        "alpha_auto": _auto_alpha_info(router, predictions, tasks),
         "router_params": _router_params(ctx),
         "overrides": job_overrides(),
     }
     atomic_write_json(out / "summary.json", summary)
     result.files["summary"] = str(out / "summary.json")
     print("\n" + run_report(frame, f"{router.name} ({router.describe()})"), flush=True)
+    if summary["alpha_auto"]:
+        auto = summary["alpha_auto"]
+        shares = ", ".join(f"{share:.0%} of {split}" for split, share in auto["high_fraction_by_split"].items())
+        print(f"alpha=auto (threshold {auto['threshold']:.3f}): alpha {auto['high']:g} for {shares} examples", flush=True)
     if logger is not None:
         log_run(logger, ctx.cfg, frame, result.averages, images)
 
@@ -236,9 +241,24 @@ def _router_params(ctx: StageContext) -> dict[str, Any]:
     return {k: router[k] for k in keys if k in router}
 
 
-def _auto_alpha_info(router: Router) -> dict | None:
+def _auto_alpha_info(router: Router, predictions: list[dict], tasks: list[TaskSpec]) -> dict | None:
+    """alpha=auto's calibration, and how often it chose the high alpha (per task and per split)."""
     alpha = router.alpha
-    if alpha.__class__.__name__ != "AutoAlpha":
+    if not isinstance(alpha, AutoAlpha):
         return None
     return {"threshold": alpha.threshold, "high": alpha.high, "low": alpha.low, "matched_mean": alpha.matched_mean,
-            "unmatched_mean": alpha.unmatched_mean, "separation": alpha.separation}
+            "unmatched_mean": alpha.unmatched_mean, "separation": alpha.separation,
+            **high_alpha_fractions(predictions, tasks, alpha.high)}
+
+
+def high_alpha_fractions(predictions: list[dict], tasks: list[TaskSpec], high: float) -> dict[str, dict[str, float]]:
+    """Fraction of examples that alpha=auto gave the high alpha: per task and per split (mean over examples)."""
+    chosen: dict[str, list[bool]] = {}
+    for p in predictions:
+        if "alpha" in p:
+            chosen.setdefault(p["task"], []).append(p["alpha"] >= high)
+    per_task = {t: sum(v) / len(v) for t, v in chosen.items()}
+    per_split: dict[str, list[bool]] = {}
+    for t in tasks:
+        per_split.setdefault(t.split, []).extend(chosen.get(t.name, []))
+    return {"high_fraction": per_task, "high_fraction_by_split": {k: sum(v) / len(v) for k, v in per_split.items() if v}}

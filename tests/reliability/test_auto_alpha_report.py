@@ -1,0 +1,31 @@
+"""router.alpha=auto reports what it chose: each prediction carries its alpha, and summary.json
+the share of examples that got the high alpha, per task and per split."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reliability.cli import WORLD, run_in_process
+from tests.reliability.conftest import World
+
+pytestmark = pytest.mark.slow
+
+
+def test_auto_alpha_choices_are_recorded_per_example_and_summarised(world_copy: World, capsys: pytest.CaptureFixture) -> None:
+    outcome = run_in_process(world_copy.root, [*WORLD, "router=glider", "router.alpha=auto", "task.eval_tasks=[thing_kind,check_blue]"], capsys)
+    assert outcome.code == 0, outcome.stderr[-3000:]
+    auto = world_copy.summary()["alpha_auto"]
+    assert auto["high"] == 100 and auto["low"] == 3 and auto["threshold"] is not None
+    predictions = world_copy.predictions()
+    assert predictions and all(p["alpha"] in (3.0, 100.0) for p in predictions)
+    for task in ("thing_kind", "check_blue"):
+        mine = [p["alpha"] == 100.0 for p in predictions if p["task"] == task]
+        assert auto["high_fraction"][task] == pytest.approx(sum(mine) / len(mine))
+    heldin = [p["alpha"] == 100.0 for p in predictions if p["task"] == "thing_kind"]
+    assert auto["high_fraction_by_split"]["heldin"] == pytest.approx(sum(heldin) / len(heldin))
+    assert set(auto["high_fraction_by_split"]) == {"heldin", "heldout"}
+
+
+def test_a_fixed_alpha_records_no_per_example_alpha(tiny_world: World) -> None:
+    assert tiny_world.summary()["alpha_auto"] is None
+    assert all("alpha" not in p for p in tiny_world.predictions())
