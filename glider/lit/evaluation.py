@@ -53,11 +53,21 @@ class RoutedEvaluator(L.LightningModule):
                 scores = torch.tensor([best_reference_score(metric, out, ex) for out, ex in zip(outputs, examples)], dtype=torch.float64)
         self.scores.update(batch["task_ids"], scores)
         alphas = self._auto_alphas(len(examples))
+        top = self._top_experts(len(examples))
         for i, (ex, out, score) in enumerate(zip(examples, outputs, scores.tolist())):
             record = {"task": ex.task, "uid": ex.uid, "prediction": out, "target": ex.target, "score": score}
             if alphas is not None:
                 record["alpha"] = alphas[i]
+            if top is not None:
+                record["top_expert"] = top[i]
             self.predictions.append(record)
+
+    def _top_experts(self, count: int) -> list[str] | None:
+        """The expert with the highest global score for each example of this batch (None without global scores)."""
+        top = self.routed.example_top_expert
+        if top is None or top.numel() != count:
+            return None
+        return [self.routed.expert_names[int(i)] for i in top.tolist()]
 
     def _auto_alphas(self, count: int) -> list[float] | None:
         """The per-example alpha that router.alpha=auto chose for this batch (None for a fixed alpha)."""

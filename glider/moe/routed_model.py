@@ -42,6 +42,7 @@ class RoutedSeq2Seq(nn.Module):
             expert_side = ExpertSide(names=[e.name for e in experts], tasks=[e.task for e in experts])
         self.expert_side = expert_side
         self.example_alpha: Tensor | None = None  # alpha_b of the current batch (set by ``batch``)
+        self.example_top_expert: Tensor | None = None  # argmax_i of the global bias per example (set by ``batch``)
         if router.uses_experts and router.mode == "routed":
             router.bind(expert_side)
 
@@ -52,9 +53,10 @@ class RoutedSeq2Seq(nn.Module):
     @contextlib.contextmanager
     def batch(self, queries: QueryBatch | None, batch_size: int, masks: list[Tensor] | None = None, task_ids: Tensor | None = None, stats: RoutingStats | None = None) -> Iterator[Tensor | None]:
         """Route the next forward passes by these examples' global scores; yields the bias [B, N]."""
-        bias, self.example_alpha = None, None
+        bias, self.example_alpha, self.example_top_expert = None, None, None
         if self.router.mode == "routed" and self.router.global_ and queries is not None:
             bias, self.example_alpha = self.router.global_bias_and_alpha(queries)  # [B, N], [B]
+            self.example_top_expert = bias.argmax(dim=-1)
         candidates = None
         if bias is not None and self.router.candidates is not None and self.router.candidates < self.num_experts:
             candidates = bias.topk(self.router.candidates, dim=-1).indices  # [B, M]

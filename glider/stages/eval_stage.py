@@ -33,6 +33,7 @@ from glider.lit.trainer_factory import evaluation_trainer
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
 from glider.report.heatmaps import plot_routing_heatmaps, plot_task_expert_overview
+from glider.report.routing_choices import global_identification, high_alpha_fractions
 from glider.report.tables import results_frame, run_report, split_averages, write_run_tables
 from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import ExpertSide
@@ -220,12 +221,16 @@ def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalRe
         "seconds": result.seconds,
         "world_size": result.world_size,
         "alpha_auto": _auto_alpha_info(router, predictions, tasks),
+        "global_top1": global_identification(predictions, dict(zip(routed.expert_names, routed.expert_side.tasks))),
         "router_params": _router_params(ctx),
         "overrides": job_overrides(),
     }
     atomic_write_json(out / "summary.json", summary)
     result.files["summary"] = str(out / "summary.json")
     print("\n" + run_report(frame, f"{router.name} ({router.describe()})"), flush=True)
+    if summary["global_top1"]:
+        print(f"global router: the task's own expert scores highest for {summary['global_top1']['average']:.3f} of its examples "
+              "(average over tasks with an expert)", flush=True)
     if summary["alpha_auto"]:
         auto = summary["alpha_auto"]
         shares = ", ".join(f"{share:.0%} of {split}" for split, share in auto["high_fraction_by_split"].items())
@@ -250,15 +255,3 @@ def _auto_alpha_info(router: Router, predictions: list[dict], tasks: list[TaskSp
             "unmatched_mean": alpha.unmatched_mean, "separation": alpha.separation,
             **high_alpha_fractions(predictions, tasks, alpha.high)}
 
-
-def high_alpha_fractions(predictions: list[dict], tasks: list[TaskSpec], high: float) -> dict[str, dict[str, float]]:
-    """Fraction of examples that alpha=auto gave the high alpha: per task and per split (mean over examples)."""
-    chosen: dict[str, list[bool]] = {}
-    for p in predictions:
-        if "alpha" in p:
-            chosen.setdefault(p["task"], []).append(p["alpha"] >= high)
-    per_task = {t: sum(v) / len(v) for t, v in chosen.items()}
-    per_split: dict[str, list[bool]] = {}
-    for t in tasks:
-        per_split.setdefault(t.split, []).extend(chosen.get(t.name, []))
-    return {"high_fraction": per_task, "high_fraction_by_split": {k: sum(v) / len(v) for k, v in per_split.items() if v}}

@@ -1,5 +1,6 @@
-"""router.alpha=auto reports what it chose: each prediction carries its alpha, and summary.json
-the share of examples that got the high alpha, per task and per split."""
+"""A run reports what the global router chose: each prediction carries its top expert (and,
+with router.alpha=auto, its alpha); summary.json the top-1 identification rate and the share
+of examples that got the high alpha, per task and per split."""
 
 from __future__ import annotations
 
@@ -29,3 +30,20 @@ def test_auto_alpha_choices_are_recorded_per_example_and_summarised(world_copy: 
 def test_a_fixed_alpha_records_no_per_example_alpha(tiny_world: World) -> None:
     assert tiny_world.summary()["alpha_auto"] is None
     assert all("alpha" not in p for p in tiny_world.predictions())
+
+
+def test_global_top1_is_recorded_per_example_and_summarised(tiny_world: World) -> None:
+    predictions = tiny_world.predictions()
+    experts = {"thing_kind", "thing_color", "pair_first_kind"}
+    assert predictions and all(p["top_expert"] in experts for p in predictions)
+    top1 = tiny_world.summary()["global_top1"]
+    for task in ("thing_kind", "pair_first_kind"):  # the world's eval tasks, both with their own expert
+        mine = [p["top_expert"] == task for p in predictions if p["task"] == task]
+        assert top1["per_task"][task] == pytest.approx(sum(mine) / len(mine))
+    assert top1["average"] == pytest.approx(sum(top1["per_task"].values()) / 2)
+
+
+def test_the_oracle_always_identifies(world_copy: World, capsys: pytest.CaptureFixture) -> None:
+    outcome = run_in_process(world_copy.root, [*WORLD, "router=oracle"], capsys)
+    assert outcome.code == 0, outcome.stderr[-3000:]
+    assert world_copy.summary()["global_top1"]["average"] == 1.0
