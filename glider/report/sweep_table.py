@@ -14,6 +14,13 @@ from glider.report.runs import RunRecord
 
 ROUTER_PARAMS = ("alpha", "top_k", "top_p")
 AVERAGES = ("heldin_avg", "heldout_avg")
+# what the global router chose (from summary.json; a column only when some run has it)
+DIAGNOSTICS = {
+    "global_top1": ("top-1 own expert", lambda s: (s.get("global_top1") or {}).get("average")),
+    "auto_high_heldin": ("alpha=auto high, held-in", lambda s: ((s.get("alpha_auto") or {}).get("high_fraction_by_split") or {}).get("heldin")),
+    "auto_high_heldout": ("alpha=auto high, held-out", lambda s: ((s.get("alpha_auto") or {}).get("high_fraction_by_split") or {}).get("heldout")),
+}
+HEADERS = {"heldin_avg": "held-in avg", "heldout_avg": "held-out avg", **{k: v[0] for k, v in DIAGNOSTICS.items()}}
 # overrides that never distinguish configurations (where things are written, run bookkeeping)
 _BOOKKEEPING = ("library.dir", "logger", "trainer.progress_bar", "stage", "seed", "router")
 
@@ -40,6 +47,7 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
     overrides = _swept_overrides(runs)
     tasks = task_order(runs)
     with_top_p = any(r.params.get("top_p") is not None for r in runs)
+    diagnostics = [k for k, (_, read) in DIAGNOSTICS.items() if any(read(r.summary) is not None for r in runs)]
     rows = []
     for run in runs:
         row: dict[str, Any] = {"run_dir": str(run.path), "router": run.router, "seed": run.seed}
@@ -48,10 +56,15 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
                 row[name] = run.params.get(name)
         row.update({key: run.overrides.get(key) for key in overrides})
         row.update({name: run.summary.get(name, math.nan) for name in AVERAGES})
+        row.update({name: _or_nan(DIAGNOSTICS[name][1](run.summary)) for name in diagnostics})
         scores = dict(zip(run.results["task"].astype(str), run.results["score"]))
         row.update({task: scores.get(task, math.nan) for task in tasks})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _or_nan(value: Any) -> float:
+    return math.nan if value is None else float(value)
 
 
 def config_columns(frame: pd.DataFrame) -> list[str]:
@@ -116,7 +129,7 @@ def markdown(agg: pd.DataFrame) -> str:
     metrics = [c for c in agg.columns if f"{c}_std" in agg.columns]
     configs = [c for c in agg.columns if c not in metrics and not c.endswith("_std") and c != "n_seeds"]
     columns = configs + metrics
-    header = ["held-in avg" if c == "heldin_avg" else "held-out avg" if c == "heldout_avg" else c for c in columns]
+    header = [HEADERS.get(c, c) for c in columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     for _, row in agg.iterrows():
         cells = [_score(row[c], row[f"{c}_std"]) if c in metrics else format_param(row[c]) for c in columns]

@@ -75,3 +75,26 @@ def test_cli_prints_the_table_and_writes_to_out(sweep: Path, tmp_path: Path, cap
     assert main([str(sweep), "--out", str(tmp_path / "rep")]) == 0
     out = capsys.readouterr().out
     assert "| router | alpha | top_k |" in out and (tmp_path / "rep" / "report.md").is_file()
+
+
+def test_global_router_diagnostics_become_columns_when_runs_have_them(tmp_path: Path) -> None:
+    root = tmp_path / "sweep"
+    for seed, (top1, high_in) in enumerate([(0.9, 0.6), (0.7, 0.8)]):
+        run = write_run(root / f"{seed}_glider", "glider", 3, seed, (0.5, 0.25))
+        summary = json.loads((run / "summary.json").read_text())
+        summary["global_top1"] = {"per_task": {"t_in": top1}, "average": top1}
+        summary["alpha_auto"] = {"high_fraction_by_split": {"heldin": high_in, "heldout": 0.1}}
+        (run / "summary.json").write_text(json.dumps(summary))
+    write_run(root / "9_phatgoose", "phatgoose", 1, 0, (0.6, 0.2))  # no global router: n/a
+    files = build_report([root], tmp_path / "report")
+    report = pd.read_csv(files["report_csv"]).set_index("router")
+    assert report.loc["glider", "global_top1"] == pytest.approx(0.8) and report.loc["glider", "global_top1_std"] == pytest.approx(0.1)
+    assert report.loc["glider", "auto_high_heldin"] == pytest.approx(0.7)
+    assert pd.isna(report.loc["phatgoose", "global_top1"])
+    md = files["report_md"].read_text()
+    assert "| top-1 own expert |" in md and "alpha=auto high, held-out" in md
+
+
+def test_no_diagnostic_columns_without_global_routers(sweep: Path, tmp_path: Path) -> None:
+    report = pd.read_csv(build_report([sweep], tmp_path / "report")["report_csv"])
+    assert "global_top1" not in report.columns and "auto_high_heldin" not in report.columns
