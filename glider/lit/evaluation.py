@@ -62,12 +62,13 @@ class RoutedEvaluator(L.LightningModule):
                 record["top_expert"] = top[i]
             self.predictions.append(record)
 
-    def _top_experts(self, count: int) -> list[str] | None:
-        """The expert with the highest global score for each example of this batch (None without global scores)."""
+    def _top_experts(self, count: int) -> list[str | None] | None:
+        """The expert with the highest global score for each example of this batch: None for an example
+        whose best score is shared (no expert singled out); None for all without global scores."""
         top = self.routed.example_top_expert
         if top is None or top.numel() != count:
             return None
-        return [self.routed.expert_names[int(i)] for i in top.tolist()]
+        return [self.routed.expert_names[i] if i >= 0 else None for i in top.tolist()]
 
     def _auto_alphas(self, count: int) -> list[float] | None:
         """The per-example alpha that router.alpha=auto chose for this batch (None for a fixed alpha)."""

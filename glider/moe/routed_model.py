@@ -56,7 +56,7 @@ class RoutedSeq2Seq(nn.Module):
         bias, self.example_alpha, self.example_top_expert = None, None, None
         if self.router.mode == "routed" and self.router.global_ and queries is not None:
             bias, self.example_alpha = self.router.global_bias_and_alpha(queries)  # [B, N], [B]
-            self.example_top_expert = bias.argmax(dim=-1)
+            self.example_top_expert = unique_argmax(bias)
         candidates = None
         if bias is not None and self.router.candidates is not None and self.router.candidates < self.num_experts:
             candidates = bias.topk(self.router.candidates, dim=-1).indices  # [B, M]
@@ -70,3 +70,12 @@ class RoutedSeq2Seq(nn.Module):
     @torch.no_grad()
     def generate(self, *args, **kwargs):
         return self.model.generate(*args, **kwargs)
+
+
+def unique_argmax(scores: Tensor) -> Tensor:
+    """[B, N] -> [B]: the index of each row's largest score, or -1 where several experts share it (e.g. uniform)."""
+    if scores.shape[-1] < 2:
+        return torch.zeros(scores.shape[0], dtype=torch.long, device=scores.device)
+    top = scores.topk(2, dim=-1)
+    unique = top.values[:, 0] > top.values[:, 1]
+    return torch.where(unique, top.indices[:, 0], torch.full_like(top.indices[:, 0], -1))

@@ -19,8 +19,12 @@ def _mean(values: Sequence[bool]) -> float:
 def global_identification(predictions: list[dict], expert_tasks: dict[str, str]) -> dict | None:
     """{"per_task": {task: share}, "average": mean over tasks}, or None when no example has a top expert.
 
-    ``expert_tasks`` maps each expert's name to the task it was trained on.
+    ``expert_tasks`` maps each expert's name to the task it was trained on. An example whose
+    best global score is shared (``top_expert`` None) counts as not identified; a router
+    that singles out no expert for any example (uniform) has no identification rate.
     """
+    if not any(p.get("top_expert") is not None for p in predictions):
+        return None
     hits: dict[str, list[bool]] = {}
     own_tasks = set(expert_tasks.values())
     for p in predictions:

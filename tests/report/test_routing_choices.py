@@ -23,8 +23,14 @@ def test_identification_is_per_task_then_averaged_over_tasks_with_an_expert() ->
     assert got == {"per_task": {"a": 0.75, "b": 1.0}, "average": pytest.approx(0.875)}
 
 
-def test_identification_is_none_without_global_scores() -> None:
+def test_identification_is_none_without_global_scores_or_when_no_expert_is_singled_out() -> None:
     assert global_identification([{"task": "a", "score": 1.0}], {"ea": "a"}) is None
+    assert global_identification([{"task": "a", "top_expert": None}], {"ea": "a"}) is None  # uniform: all tied
+
+
+def test_a_tied_example_counts_as_not_identified() -> None:
+    got = global_identification([{"task": "a", "top_expert": "ea"}, {"task": "a", "top_expert": None}], {"ea": "a"})
+    assert got is not None and got["average"] == 0.5
 
 
 def test_high_alpha_shares_per_task_and_split() -> None:
