@@ -6,7 +6,7 @@
                j_1 = argmax_j  u_j . mean(u)                     (the most typical sample)
                j_t = argmin_j  max_{s < t} u_j . u_{j_s}         (the one least like those chosen)
              Three inputs in one phrasing describe a task worse than three in different
-             phrasings (synthetic zoo, MiniLM, held-in identification 0.943 -> 0.980).
+             phrasings (synthetic zoo, MiniLM, held-in top-1 identification 0.942 -> 0.980).
 """
 
 from __future__ import annotations
