@@ -11,15 +11,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from glider.errors import ConfigError
 
-SampleChoice = Literal["first", "diverse"]
 SAMPLE_CHOICES = ("first", "diverse")
 
 
@@ -40,10 +37,15 @@ def farthest_point_indices(embeddings: Tensor, k: int) -> list[int]:
     return chosen
 
 
-def choose_samples(samples: list[str], pool_embeddings: Tensor | None, k: int, how: str) -> list[str]:
-    """The K samples to describe an expert from; ``pool_embeddings`` are those of samples[:P]."""
+def check_sample_choice(how: str) -> str:
+    """``how`` if it names a choice, else one ConfigError listing the choices."""
     if how not in SAMPLE_CHOICES:
         raise ConfigError(f"library.describe.sample_choice must be one of {', '.join(SAMPLE_CHOICES)}, got '{how}'.")
-    if how == "first" or pool_embeddings is None or pool_embeddings.shape[0] <= k:
+    return how
+
+
+def choose_samples(samples: list[str], pool_embeddings: Tensor | None, k: int, how: str) -> list[str]:
+    """The K samples to describe an expert from; ``pool_embeddings`` are those of samples[:P]."""
+    if check_sample_choice(how) == "first" or pool_embeddings is None or pool_embeddings.shape[0] <= k:
         return samples[:k]
     return [samples[i] for i in farthest_point_indices(pool_embeddings, k)]

@@ -15,12 +15,21 @@ from glider.report.runs import RunRecord
 ROUTER_PARAMS = ("alpha", "top_k", "top_p")
 AVERAGES = ("heldin_avg", "heldout_avg")
 # what the global router chose (from summary.json; a column only when some run has it)
+# column: (header, path of keys into summary.json)
 DIAGNOSTICS = {
-    "global_top1": ("top-1 own expert", lambda s: (s.get("global_top1") or {}).get("average")),
-    "auto_high_heldin": ("alpha=auto high, held-in", lambda s: ((s.get("alpha_auto") or {}).get("high_fraction_by_split") or {}).get("heldin")),
-    "auto_high_heldout": ("alpha=auto high, held-out", lambda s: ((s.get("alpha_auto") or {}).get("high_fraction_by_split") or {}).get("heldout")),
+    "global_top1": ("top-1 own expert", ("global_top1", "average")),
+    "auto_high_heldin": ("alpha=auto high, held-in", ("alpha_auto", "high_fraction_by_split", "heldin")),
+    "auto_high_heldout": ("alpha=auto high, held-out", ("alpha_auto", "high_fraction_by_split", "heldout")),
 }
 HEADERS = {"heldin_avg": "held-in avg", "heldout_avg": "held-out avg", **{k: v[0] for k, v in DIAGNOSTICS.items()}}
+
+
+def _dig(summary: dict, path: tuple[str, ...]) -> Any:
+    """summary[path[0]][path[1]]..., None where a level is missing or null."""
+    value: Any = summary
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 # overrides that never distinguish configurations (where things are written, run bookkeeping)
 _BOOKKEEPING = ("library.dir", "logger", "trainer.progress_bar", "stage", "seed", "router")
 
@@ -47,7 +56,7 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
     overrides = _swept_overrides(runs)
     tasks = task_order(runs)
     with_top_p = any(r.params.get("top_p") is not None for r in runs)
-    diagnostics = [k for k, (_, read) in DIAGNOSTICS.items() if any(read(r.summary) is not None for r in runs)]
+    diagnostics = [k for k, (_, path) in DIAGNOSTICS.items() if any(_dig(r.summary, path) is not None for r in runs)]
     rows = []
     for run in runs:
         row: dict[str, Any] = {"run_dir": str(run.path), "router": run.router, "seed": run.seed}
@@ -56,7 +65,7 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
                 row[name] = run.params.get(name)
         row.update({key: run.overrides.get(key) for key in overrides})
         row.update({name: run.summary.get(name, math.nan) for name in AVERAGES})
-        row.update({name: _or_nan(DIAGNOSTICS[name][1](run.summary)) for name in diagnostics})
+        row.update({name: _or_nan(_dig(run.summary, DIAGNOSTICS[name][1])) for name in diagnostics})
         scores = dict(zip(run.results["task"].astype(str), run.results["score"]))
         row.update({task: scores.get(task, math.nan) for task in tasks})
         rows.append(row)

@@ -25,7 +25,7 @@ from omegaconf import OmegaConf
 from glider.backbone import fingerprint
 from glider.errors import LibraryError
 from glider.instruct.embedder import check_finite_embeddings
-from glider.instruct.sample_choice import choose_samples
+from glider.instruct.sample_choice import check_sample_choice, choose_samples
 from glider.routers.base import ExpertSide
 from glider.stages.context import StageContext
 
@@ -105,7 +105,7 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
                 f"Expert '{name}' keeps {len(card.get('samples', []))} sample inputs in its card.json but describe needs "
                 f"K={k}. Re-import it with samples (or lower library.describe.k)."
             )
-    how = str(cfg.get("sample_choice", "first"))
+    how = check_sample_choice(str(cfg.get("sample_choice", "first")))  # before any embedding work
     pools = {name: embed_pool(embedder, card.get("samples", []), k + n_inputs) for name, card in cards.items()}
     chosen = {name: choose_samples(card.get("samples", []), pools[name], k, how) for name, card in cards.items()}
     instructions = writer.write_many([(chosen[name], card.get("task", name)) for name, card in cards.items()])

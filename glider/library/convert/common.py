@@ -126,4 +126,3 @@ def keep_requested(found: dict[str, Path], tasks: list[str] | None, missing: Cal
     if absent:
         raise LibraryError(missing(absent[0]))
     return {t: found[t] for t in tasks}
-
