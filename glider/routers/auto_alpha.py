@@ -3,11 +3,20 @@
     alpha_b = alpha_high  if max_i c_bi >= tau  else alpha_low
 
 The threshold tau is calibrated from the expert side only, by leave-one-out: for each
-expert i, probe queries written from its held-back training inputs give
-  matched    m = max_j c_j            (its own expert present: the held-in situation)
-  unmatched  u = max_{j != i} c_j     (its own expert removed: the held-out situation)
+expert i, probe queries p written from its held-back training inputs give
+  matched    m = max(own_i(p), max_{j != i} c_j)   (its own expert present: the held-in situation)
+  unmatched  u = max_{j != i} c_j                  (its own expert removed: the held-out situation)
 and tau is the cut that best separates the m's from the u's (balanced accuracy; the
 midpoint between neighbouring values). No evaluation data is used.
+
+own_i(p) depends on ``matched``:
+  "leave_nearest_out" (default): where expert i's instruction embedding is the mean of K
+      sample embeddings s_1..s_K (llm=none), own_i(p) = cos(p, mean_{k != k*} s_k) with
+      s_k* the sample nearest to p. A probe is phrased like one of the samples the
+      instruction was built from, while a held-in query is typically phrased like none of
+      them (an unseen paraphrase); leaving the nearest sample out simulates that. Experts
+      without kept samples (an LLM-written instruction) use c_i.
+  "full": own_i(p) = c_i = cos(p, t_i), the probe against the whole instruction.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ class AutoAlpha:
     matched_mean: float | None = None
     unmatched_mean: float | None = None
     separation: float | None = None  # balanced accuracy of the threshold on the probes
+    matched: str = "leave_nearest_out"  # or "full": how a probe scores against its own expert
 
     def calibrate(self, experts: ExpertSide) -> "AutoAlpha":
         """Fit ``threshold`` from the experts' own probe queries (leave-one-out)."""
@@ -42,15 +52,24 @@ class AutoAlpha:
             )
         if experts.num_experts < 2:
             raise ConfigError("router.alpha=auto needs at least 2 experts to calibrate.")
+        if self.matched not in MATCHED_RULES:
+            raise ConfigError(
+                f"router.alpha_auto.matched must be one of {', '.join(MATCHED_RULES)}, got '{self.matched}'."
+            )
         t = F.normalize(experts.instruction_emb.float(), dim=-1)
+        kept = experts.instruction_samples or [None] * experts.num_experts
         matched, unmatched = [], []
         for i, probes in enumerate(experts.probe_queries):
             if probes is None or probes.numel() == 0:
                 continue
-            c = F.normalize(probes.float(), dim=-1) @ t.T  # [P, N]
-            matched.append(c.max(dim=-1).values)
-            others = torch.cat([c[:, :i], c[:, i + 1 :]], dim=-1)
-            unmatched.append(others.max(dim=-1).values)
+            p = F.normalize(probes.float(), dim=-1)
+            c = p @ t.T  # [P, N]
+            others = torch.cat([c[:, :i], c[:, i + 1 :]], dim=-1).max(dim=-1).values
+            own = c[:, i]
+            if self.matched == "leave_nearest_out" and kept[i] is not None and kept[i].shape[0] >= 2:
+                own = leave_nearest_out_scores(p, kept[i])
+            matched.append(torch.maximum(own, others))
+            unmatched.append(others)
         m, u = torch.cat(matched), torch.cat(unmatched)
         self.threshold, self.separation = best_threshold(m, u)
         self.matched_mean, self.unmatched_mean = float(m.mean()), float(u.mean())
@@ -62,6 +81,18 @@ class AutoAlpha:
         best = scores.max(dim=-1).values
         high = torch.full_like(best, self.high)
         return torch.where(best >= self.threshold, high, torch.full_like(best, self.low))
+
+
+MATCHED_RULES = ("leave_nearest_out", "full")
+
+
+def leave_nearest_out_scores(probes: Tensor, samples: Tensor) -> Tensor:
+    """cos(p, mean of the samples other than the one nearest p), per probe: [P, dim], [K, dim] -> [P]."""
+    samples = F.normalize(samples.float(), dim=-1)
+    nearest = (probes @ samples.T).argmax(dim=-1)  # [P]
+    total = samples.sum(dim=0, keepdim=True)  # [1, dim]
+    centroids = F.normalize(total - samples[nearest], dim=-1)  # mean of the other K-1, direction only
+    return (probes * centroids).sum(dim=-1)
 
 
 def best_threshold(matched: Tensor, unmatched: Tensor) -> tuple[float, float]:

@@ -25,6 +25,9 @@ class ExpertSide:
     instruction_emb: Tensor | None = None  # [N, dim], L2-normalised
     input_embs: list[Tensor] | None = None  # per expert [M_i, dim], embeddings of training inputs
     probe_queries: list[Tensor] | None = None  # per expert [P_i, dim], query-side embeddings of held-back inputs
+    # per expert [K, dim] unit embeddings of the K samples whose mean is its instruction
+    # embedding (llm=none only; None where the instruction is one LLM-written text)
+    instruction_samples: list[Tensor | None] | None = None
 
     @property
     def num_experts(self) -> int:

@@ -5,7 +5,8 @@ For every expert, from the sample inputs kept in its card:
                   on the embedder, or `first` K; see glider/instruct/sample_choice.py)
   instruction   = LLM(chosen)                            -> embedded: "instruction" [1, dim]
                   (llm=none, whose "instruction" is the samples themselves: the mean of the
-                   K samples' unit-normalised embeddings, not the embedding of their concatenation)
+                   K samples' unit-normalised embeddings, not the embedding of their concatenation;
+                   those K are kept too: "instruction_samples" [K, dim], for alpha=auto's calibration)
   inputs        = samples[K : K+R]                        -> embedded: "inputs" [R, dim] (retrieval store)
   probe queries = query-side instructions of samples[K+R : K+R+P], per example and per task (groups of K)
                                                            -> "probe_example" [P, dim], "probe_task" [P/K, dim]
@@ -32,7 +33,7 @@ from glider.stages.context import StageContext
 log = logging.getLogger("glider")
 
 # bump when the way instructions are embedded changes: every library is re-described once
-EMBEDDING_RULE = "samples-mean-v2/choice-v1"
+EMBEDDING_RULE = "samples-mean-v2/choice-v1/samples-kept-v1"
 
 
 def make_writer(ctx: StageContext) -> Any:
@@ -55,7 +56,16 @@ def describe_fingerprint(ctx: StageContext, card: dict) -> str:
     })
 
 
-def embed_instruction(writer: Any, embedder: Any, instruction: str, samples: list[str]) -> torch.Tensor:
+def embed_instruction_samples(writer: Any, embedder: Any, samples: list[str]) -> torch.Tensor | None:
+    """[K, dim] unit embeddings of the samples that *are* the instruction (llm=none), else None."""
+    if getattr(writer, "instruction_is_samples", False) and samples:
+        return F.normalize(embedder.encode(list(samples), kind="document").float(), dim=-1)
+    return None
+
+
+def embed_instruction(
+    writer: Any, embedder: Any, instruction: str, samples: list[str], sample_embs: torch.Tensor | None = None
+) -> torch.Tensor:
     """[1, dim] embedding of an expert's instruction.
 
     A writer whose instruction *is* its samples (``instruction_is_samples``, i.e. llm=none)
@@ -63,9 +73,10 @@ def embed_instruction(writer: Any, embedder: Any, instruction: str, samples: lis
     the task's inputs, which identifies tasks better than one embedding of the joined text
     (synthetic zoo, MiniLM, held-in eval inputs: 0.95 vs 0.91 top-1).
     """
-    if getattr(writer, "instruction_is_samples", False) and samples:
-        embs = F.normalize(embedder.encode(list(samples), kind="document").float(), dim=-1)
-        return embs.mean(dim=0, keepdim=True)
+    if sample_embs is None:
+        sample_embs = embed_instruction_samples(writer, embedder, samples)
+    if sample_embs is not None:
+        return sample_embs.mean(dim=0, keepdim=True)
     return embedder.encode([instruction], kind="document")
 
 
@@ -115,10 +126,13 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
         task = card.get("task", name)
         probe_example = writer.write_many([([s], task) for s in probes]) if probes else []
         probe_task = writer.write_many([(probes[i : i + k], task) for i in range(0, len(probes) - k + 1, k)]) if len(probes) >= k else []
+        instruction_samples = embed_instruction_samples(writer, embedder, chosen[name])
         tensors = {
-            "instruction": embed_instruction(writer, embedder, instruction, chosen[name]),
+            "instruction": embed_instruction(writer, embedder, instruction, chosen[name], instruction_samples),
             "inputs": retrieval_inputs(embedder, pools[name], samples, k, n_inputs, instruction),
         }
+        if instruction_samples is not None:
+            tensors["instruction_samples"] = instruction_samples
         if probe_example:
             tensors["probe_example"] = embedder.encode(probe_example, kind="query")
         if probe_task:
@@ -133,7 +147,7 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
 
 def load_expert_side(ctx: StageContext, library: Any, embedder_name: str, embedder_dim: int, granularity: str) -> ExpertSide:
     """Instruction / retrieval / probe embeddings of every expert, for the global scorers."""
-    instruction, inputs, probes = [], [], []
+    instruction, inputs, probes, samples = [], [], [], []
     for name in library.names:
         tensors = library.load_embeddings(embedder_name, name)
         if tensors is None:
@@ -151,10 +165,12 @@ def load_expert_side(ctx: StageContext, library: Any, embedder_name: str, embedd
         instruction.append(tensors["instruction"][0])
         inputs.append(tensors["inputs"])
         probes.append(tensors.get(f"probe_{granularity}", torch.zeros(0, embedder_dim)))
+        samples.append(tensors.get("instruction_samples"))
     return ExpertSide(
         names=list(library.names),
         tasks=list(library.tasks),
         instruction_emb=torch.stack(instruction) if instruction else None,
         input_embs=inputs,
         probe_queries=probes,
+        instruction_samples=samples,
     )

@@ -252,6 +252,6 @@ def _auto_alpha_info(router: Router, predictions: list[dict], tasks: list[TaskSp
     if not isinstance(alpha, AutoAlpha):
         return None
     return {"threshold": alpha.threshold, "high": alpha.high, "low": alpha.low, "matched_mean": alpha.matched_mean,
-            "unmatched_mean": alpha.unmatched_mean, "separation": alpha.separation,
+            "unmatched_mean": alpha.unmatched_mean, "separation": alpha.separation, "matched": alpha.matched,
             **high_alpha_fractions(predictions, tasks, alpha.high)}
 

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from glider.routers.arrow import ArrowScorer, arrow_prototype
-from glider.routers.auto_alpha import AutoAlpha, best_threshold
+from glider.errors import ConfigError
+from glider.routers.auto_alpha import AutoAlpha, best_threshold, leave_nearest_out_scores
 from glider.routers.base import ExpertSide, QueryBatch
 from glider.routers.instruction import InstructionScorer
 from glider.routers.phatgoose import PhatgooseScorer
@@ -119,3 +120,45 @@ def test_auto_alpha_threshold_separates_matched_from_unmatched() -> None:
     auto = AutoAlpha(high=100, low=3).calibrate(ExpertSide(names=list("abcd"), tasks=list("abcd"), instruction_emb=emb, probe_queries=probes))
     alpha = auto(torch.tensor([[0.95, 0.1, 0.0, 0.0], [0.2, 0.1, 0.15, 0.1]]))
     assert alpha.tolist() == [100.0, 3.0]
+
+
+def test_leave_nearest_out_scores_against_the_other_samples_mean() -> None:
+    samples = torch.nn.functional.normalize(torch.randn(3, 8), dim=-1)
+    probes = torch.nn.functional.normalize(samples[[2, 0]] + 0.01 * torch.randn(2, 8), dim=-1)
+    got = leave_nearest_out_scores(probes, samples)
+    for row, nearest in enumerate([2, 0]):
+        others = samples[[k for k in range(3) if k != nearest]].mean(dim=0)
+        expected = torch.nn.functional.cosine_similarity(probes[row], others, dim=0)
+        torch.testing.assert_close(got[row], expected)
+
+
+def _phrasing_side() -> ExpertSide:
+    """Two experts whose instructions are the mean of 2 'phrasings' each; probes repeat a phrasing."""
+    basis = torch.eye(6)
+    kept = [torch.stack([basis[0], basis[1]]), torch.stack([basis[2], basis[3]])]
+    emb = torch.stack([k.mean(dim=0) for k in kept])
+    probes = [torch.stack([basis[0], basis[1]]), torch.stack([basis[2] + 0.2 * basis[4], basis[3]])]
+    return ExpertSide(names=["a", "b"], tasks=["a", "b"], instruction_emb=emb, probe_queries=probes, instruction_samples=kept)
+
+
+def test_auto_alpha_leave_nearest_out_lowers_the_matched_scores() -> None:
+    full = AutoAlpha(matched="full").calibrate(_phrasing_side())
+    lno = AutoAlpha(matched="leave_nearest_out").calibrate(_phrasing_side())
+    # a probe phrased like a kept sample scores cos 0.71 with the full mean, but only as much as
+    # the other phrasing (0) once its own phrasing is left out, which is what an unseen paraphrase sees
+    assert full.matched_mean > 0.69
+    assert lno.matched_mean < 0.01
+    assert lno.threshold < full.threshold
+
+
+def test_auto_alpha_without_kept_samples_falls_back_to_the_full_instruction() -> None:
+    side = _phrasing_side()
+    side.instruction_samples = [None, None]
+    lno = AutoAlpha(matched="leave_nearest_out").calibrate(side)
+    full = AutoAlpha(matched="full").calibrate(_phrasing_side())
+    assert lno.threshold == full.threshold and lno.matched_mean == full.matched_mean
+
+
+def test_auto_alpha_rejects_an_unknown_matched_rule() -> None:
+    with pytest.raises(ConfigError, match="alpha_auto.matched"):
+        AutoAlpha(matched="nearest").calibrate(_phrasing_side())

@@ -90,3 +90,7 @@ def test_describe_writes_the_instruction_from_the_chosen_samples(choice: str, ex
     assert len(chosen) == 3 and {s[0] for s in chosen} == expected
     assert library.saved["e"]["inputs"].shape == (3, 3)  # retrieval store: samples[K : K+R] = a4, b1, c1
     assert torch.equal(library.saved["e"]["inputs"].argmax(-1), torch.tensor([0, 1, 2]))
+    # llm=none keeps the K unit sample embeddings whose mean is the instruction (alpha=auto's calibration)
+    kept = library.saved["e"]["instruction_samples"]
+    assert kept.shape == (3, 3)
+    assert torch.allclose(kept.mean(dim=0, keepdim=True), library.saved["e"]["instruction"])
