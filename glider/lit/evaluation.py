@@ -18,6 +18,28 @@ from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import QueryBatch
 
 
+def batch_masks(batch: dict[str, Any]) -> list[torch.Tensor]:
+    """The encoder mask, and for rank classification the decoder mask of the choice rows."""
+    masks = [batch["attention_mask"]]
+    if "choice_labels" in batch:
+        labels = batch["choice_labels"]
+        masks.append(torch.cat([torch.ones_like(labels[:, :1]), (labels[:, :-1] != -100).long()], dim=1))
+    return masks
+
+
+def score_batch(model: Any, tokenizer: Any, spec: TaskSpec, batch: dict[str, Any], max_new_tokens: int) -> tuple[torch.Tensor, list[str]]:
+    """Per-example scores [B] (float64) and outputs of one task-homogeneous batch, by the task's metric."""
+    examples = batch["examples"]
+    if spec.metric == "rank_classification":
+        choice_scores = rank_classification_scores(model, batch)  # [B, C]
+        predicted = choice_scores.argmax(dim=-1)
+        scores = (predicted.cpu() == batch["labels"].cpu()).double()
+        return scores, [ex.choices[int(p)] for ex, p in zip(examples, predicted)]
+    outputs = generate_answers(model, tokenizer, batch, max_new_tokens)
+    metric = GENERATION_METRICS[spec.metric]
+    return torch.tensor([best_reference_score(metric, out, ex) for out, ex in zip(outputs, examples)], dtype=torch.float64), outputs
+
+
 class RoutedEvaluator(L.LightningModule):
     """Evaluates a routed backbone on task-homogeneous batches (``trainer.test``)."""
 
@@ -37,20 +59,8 @@ class RoutedEvaluator(L.LightningModule):
             return
         spec = self.tasks[int(batch["task_ids"][0])]
         queries = QueryBatch(tasks=[e.task for e in examples], instruction_emb=batch.get("instruction_emb"), input_emb=batch.get("input_emb"))
-        masks = [batch["attention_mask"]]
-        if "choice_labels" in batch:
-            dec_mask = torch.cat([torch.ones_like(batch["choice_labels"][:, :1]), (batch["choice_labels"][:, :-1] != -100).long()], dim=1)
-            masks.append(dec_mask)
-        with self.routed.batch(queries, len(examples), masks=masks, task_ids=batch["task_ids"], stats=self.stats):
-            if spec.metric == "rank_classification":
-                choice_scores = rank_classification_scores(self.routed.model, batch)  # [B, C]
-                predicted = choice_scores.argmax(dim=-1)
-                scores = (predicted.cpu() == batch["labels"].cpu()).double()
-                outputs = [ex.choices[int(p)] for ex, p in zip(examples, predicted)]
-            else:
-                outputs = generate_answers(self.routed.model, self.tokenizer, batch, self.max_new_tokens)
-                metric = GENERATION_METRICS[spec.metric]
-                scores = torch.tensor([best_reference_score(metric, out, ex) for out, ex in zip(outputs, examples)], dtype=torch.float64)
+        with self.routed.batch(queries, len(examples), masks=batch_masks(batch), task_ids=batch["task_ids"], stats=self.stats):
+            scores, outputs = score_batch(self.routed.model, self.tokenizer, spec, batch, self.max_new_tokens)
         self.scores.update(batch["task_ids"], scores)
         alphas = self._auto_alphas(len(examples))
         top = self._top_experts(len(examples))

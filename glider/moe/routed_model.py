@@ -51,10 +51,18 @@ class RoutedSeq2Seq(nn.Module):
         return len(self.expert_names)
 
     @contextlib.contextmanager
-    def batch(self, queries: QueryBatch | None, batch_size: int, masks: list[Tensor] | None = None, task_ids: Tensor | None = None, stats: RoutingStats | None = None) -> Iterator[Tensor | None]:
-        """Route the next forward passes by these examples' global scores; yields the bias [B, N]."""
+    def batch(self, queries: QueryBatch | None, batch_size: int, masks: list[Tensor] | None = None, task_ids: Tensor | None = None,
+              stats: RoutingStats | None = None, global_bias: Tensor | None = None) -> Iterator[Tensor | None]:
+        """Route the next forward passes by these examples' global scores; yields the bias [B, N].
+
+        ``global_bias`` [B, N] replaces the router's alpha_b * c_b (alpha=auto's probe runs:
+        a fixed alpha, an expert removed with -inf).
+        """
         bias, self.example_alpha, self.example_top_expert = None, None, None
-        if self.router.mode == "routed" and self.router.global_ and queries is not None:
+        if global_bias is not None:
+            bias = global_bias
+            self.example_top_expert = unique_argmax(bias)
+        elif self.router.mode == "routed" and self.router.global_ and queries is not None:
             bias, self.example_alpha = self.router.global_bias_and_alpha(queries)  # [B, N], [B]
             self.example_top_expert = unique_argmax(bias)
         candidates = None

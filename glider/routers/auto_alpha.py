@@ -6,8 +6,16 @@ The threshold tau is calibrated from the expert side only, by leave-one-out: for
 expert i, probe queries p written from its held-back training inputs give
   matched    m = max(own_i(p), max_{j != i} c_j)   (its own expert present: the held-in situation)
   unmatched  u = max_{j != i} c_j                  (its own expert removed: the held-out situation)
-and tau is the cut that best separates the m's from the u's (balanced accuracy; the
-midpoint between neighbouring values). No evaluation data is used.
+and tau is chosen on them by ``cutoff`` (candidates: midpoints between neighbouring values):
+  "balanced" (default): the cut that best separates the m's from the u's (balanced accuracy).
+  "utility": the cut of largest expected gain, from what the two alphas do on the probes
+      themselves (probe examples with their answers, from the experts' training data):
+        g_p = acc(p | alpha_high) - acc(p | alpha_low)            own expert present
+        h_q = acc(q | alpha_high) - acc(q | alpha_low)            own expert removed
+        tau = argmax_tau  mean_p [m_p >= tau] g_p + mean_q [u_q >= tau] h_q
+      (glider/stages/auto_alpha_utility.py runs the probes). A large alpha is given where
+      it helped the probes, whatever the separation of the scores.
+No evaluation data is used.
 
 own_i(p) depends on ``matched``:
   "leave_nearest_out" (default): where expert i's instruction embedding is the mean of K
@@ -42,9 +50,17 @@ class AutoAlpha:
     unmatched_mean: float | None = None
     separation: float | None = None  # balanced accuracy of the threshold on the probes
     matched: str = "leave_nearest_out"  # or "full": how a probe scores against its own expert
+    cutoff: str = "balanced"  # or "utility" (the configs' default): how tau is chosen from the probes
+    matched_gain: float | None = None  # utility: mean g_p (alpha high - low, own expert present)
+    unmatched_gain: float | None = None  # utility: mean h_q (own expert removed)
 
-    def calibrate(self, experts: ExpertSide) -> "AutoAlpha":
-        """Fit ``threshold`` from the experts' own probe queries (leave-one-out)."""
+    def calibrate(self, experts: ExpertSide) -> AutoAlpha:
+        """Fit ``threshold`` from the experts' own probe queries (leave-one-out, balanced accuracy).
+
+        With ``cutoff="utility"`` this is a provisional threshold: the eval stage refits it
+        with ``fit_utility`` once it has run the probes.
+        """
+        self.check()
         if experts.instruction_emb is None or not experts.probe_queries:
             raise ConfigError(
                 "router.alpha=auto needs expert instruction embeddings and probe queries; "
@@ -52,28 +68,28 @@ class AutoAlpha:
             )
         if experts.num_experts < 2:
             raise ConfigError("router.alpha=auto needs at least 2 experts to calibrate.")
-        if self.matched not in MATCHED_RULES:
-            raise ConfigError(
-                f"router.alpha_auto.matched must be one of {', '.join(MATCHED_RULES)}, got '{self.matched}'."
-            )
-        t = F.normalize(experts.instruction_emb.float(), dim=-1)
-        kept = experts.instruction_samples or [None] * experts.num_experts
-        matched, unmatched = [], []
-        for i, probes in enumerate(experts.probe_queries):
-            if probes is None or probes.numel() == 0:
-                continue
-            p = F.normalize(probes.float(), dim=-1)
-            c = p @ t.T  # [P, N]
-            others = torch.cat([c[:, :i], c[:, i + 1 :]], dim=-1).max(dim=-1).values
-            own = c[:, i]
-            if self.matched == "leave_nearest_out" and kept[i] is not None and kept[i].shape[0] >= 2:
-                own = leave_nearest_out_scores(p, kept[i])
-            matched.append(torch.maximum(own, others))
-            unmatched.append(others)
+        matched, unmatched = probe_match_scores(experts, experts.probe_queries, self.matched)
         m, u = torch.cat(matched), torch.cat(unmatched)
         self.threshold, self.separation = best_threshold(m, u)
         self.matched_mean, self.unmatched_mean = float(m.mean()), float(u.mean())
         return self
+
+    def fit_utility(self, matched: Tensor, unmatched: Tensor, matched_gain: Tensor, unmatched_gain: Tensor) -> AutoAlpha:
+        """Refit ``threshold`` as the cut of largest expected gain (``cutoff="utility"``)."""
+        self.threshold, _ = utility_threshold(matched, unmatched, matched_gain, unmatched_gain)
+        self.separation = balanced_accuracy(matched, unmatched, self.threshold)
+        self.matched_mean, self.unmatched_mean = float(matched.mean()), float(unmatched.mean())
+        self.matched_gain, self.unmatched_gain = float(matched_gain.mean()), float(unmatched_gain.mean())
+        return self
+
+    def check(self) -> None:
+        """One clear error for an unknown rule name."""
+        if self.matched not in MATCHED_RULES:
+            raise ConfigError(
+                f"router.alpha_auto.matched must be one of {', '.join(MATCHED_RULES)}, got '{self.matched}'."
+            )
+        if self.cutoff not in CUTOFFS:
+            raise ConfigError(f"router.alpha_auto.cutoff must be one of {', '.join(CUTOFFS)}, got '{self.cutoff}'.")
 
     def __call__(self, scores: Tensor) -> Tensor:  # scores [B, N] -> alpha [B]
         if self.threshold is None:
@@ -84,6 +100,28 @@ class AutoAlpha:
 
 
 MATCHED_RULES = ("leave_nearest_out", "full")
+CUTOFFS = ("balanced", "utility")
+
+
+def probe_match_scores(experts: ExpertSide, probe_queries: list[Tensor | None], rule: str) -> tuple[list[Tensor], list[Tensor]]:
+    """Per expert i with probes: (m [P_i], u [P_i]), the best score with expert i present / removed."""
+    t = F.normalize(experts.instruction_emb.float(), dim=-1)
+    kept = experts.instruction_samples or [None] * experts.num_experts
+    matched, unmatched = [], []
+    for i, probes in enumerate(probe_queries):
+        if probes is None or probes.numel() == 0:
+            matched.append(torch.zeros(0))
+            unmatched.append(torch.zeros(0))
+            continue
+        p = F.normalize(probes.float(), dim=-1)
+        c = p @ t.T  # [P, N]
+        others = torch.cat([c[:, :i], c[:, i + 1 :]], dim=-1).max(dim=-1).values
+        own = c[:, i]
+        if rule == "leave_nearest_out" and kept[i] is not None and kept[i].shape[0] >= 2:
+            own = leave_nearest_out_scores(p, kept[i])
+        matched.append(torch.maximum(own, others))
+        unmatched.append(others)
+    return matched, unmatched
 
 
 def leave_nearest_out_scores(probes: Tensor, samples: Tensor) -> Tensor:
@@ -95,15 +133,33 @@ def leave_nearest_out_scores(probes: Tensor, samples: Tensor) -> Tensor:
     return (probes * centroids).sum(dim=-1)
 
 
+def _cut_candidates(matched: Tensor, unmatched: Tensor) -> Tensor:
+    values = torch.cat([matched, unmatched]).float().sort().values
+    return torch.cat([values[:1] - 1e-3, (values[1:] + values[:-1]) / 2, values[-1:] + 1e-3])
+
+
+def _middle_of_best(objective: Tensor, candidates: Tensor) -> tuple[float, float]:
+    """Among equally good cuts take the middle one (a margin on both sides)."""
+    best = objective.max()
+    ties = torch.nonzero(objective == best).flatten()
+    return float(candidates[ties[len(ties) // 2]]), float(best)
+
+
+def balanced_accuracy(matched: Tensor, unmatched: Tensor, tau: float) -> float:
+    return float(((matched >= tau).float().mean() + (unmatched < tau).float().mean()) / 2)
+
+
+def utility_threshold(matched: Tensor, unmatched: Tensor, matched_gain: Tensor, unmatched_gain: Tensor) -> tuple[float, float]:
+    """Threshold maximising mean_p [m_p >= tau] g_p + mean_q [u_q >= tau] h_q; returns (tau, that gain)."""
+    candidates = _cut_candidates(matched, unmatched)
+    gain_m = ((matched[None, :] >= candidates[:, None]).float() * matched_gain.float()[None, :]).mean(dim=1)
+    gain_u = ((unmatched[None, :] >= candidates[:, None]).float() * unmatched_gain.float()[None, :]).mean(dim=1)
+    return _middle_of_best(gain_m + gain_u, candidates)
+
+
 def best_threshold(matched: Tensor, unmatched: Tensor) -> tuple[float, float]:
     """Threshold maximising balanced accuracy of (matched >= tau) vs (unmatched < tau)."""
-    values = torch.cat([matched, unmatched]).sort().values
-    candidates = torch.cat([values[:1] - 1e-3, (values[1:] + values[:-1]) / 2, values[-1:] + 1e-3])
+    candidates = _cut_candidates(matched, unmatched)
     tpr = (matched[None, :] >= candidates[:, None]).float().mean(dim=1)
     tnr = (unmatched[None, :] < candidates[:, None]).float().mean(dim=1)
-    balanced = (tpr + tnr) / 2
-    best = balanced.max()
-    # among equally good cuts take the middle one (a margin on both sides)
-    ties = torch.nonzero(balanced == best).flatten()
-    mid = ties[len(ties) // 2]
-    return float(candidates[mid]), float(best)
+    return _middle_of_best((tpr + tnr) / 2, candidates)

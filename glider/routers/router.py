@@ -68,14 +68,19 @@ class Router:
 
     def global_bias_and_alpha(self, queries: QueryBatch) -> tuple[Tensor | None, Tensor | None]:
         """(alpha_b * sum_g w_g c^g [B, N], alpha_b [B]); (None, None) without global scorers."""
-        if not self.global_:
+        total = self.global_scores(queries)
+        if total is None:
             return None, None
+        alpha = self.alpha(total) if isinstance(self.alpha, AutoAlpha) else torch.full((total.shape[0],), float(self.alpha))
+        return torch.where(torch.isinf(total), total, total * alpha[:, None]), alpha
+
+    def global_scores(self, queries: QueryBatch) -> Tensor | None:
+        """sum_g w_g c^g -> [B, N] before alpha; None without global scorers."""
         total = None
         for scorer, weight in self.global_:
             c = scorer.scores(queries).float() * weight
             total = c if total is None else total + c
-        alpha = self.alpha(total) if isinstance(self.alpha, AutoAlpha) else torch.full((total.shape[0],), float(self.alpha))
-        return torch.where(torch.isinf(total), total, total * alpha[:, None]), alpha
+        return total
 
     def local_logits(self, x: Tensor, keys: dict[str, Tensor]) -> Tensor | None:
         """sum_s w_s l^s(x)  -> [T, N] (or [T, M] over candidate keys), None without local scorers."""

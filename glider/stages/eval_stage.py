@@ -38,6 +38,7 @@ from glider.report.tables import results_frame, run_report, split_averages, writ
 from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import ExpertSide
 from glider.routers.router import Router
+from glider.stages.auto_alpha_utility import calibrate_by_utility
 from glider.stages.context import StageContext
 from glider.stages.describe_stage import load_expert_side, make_embedder, make_writer
 
@@ -103,6 +104,8 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         library, experts, side = None, [], ExpertSide(names=[], tasks=[])
     model, tokenizer = ctx.load_backbone()
     routed = RoutedSeq2Seq(model, router, experts, side, targets=ctx.target_modules)
+    if isinstance(router.alpha, AutoAlpha) and router.mode == "routed" and router.alpha.cutoff == "utility":
+        calibrate_by_utility(ctx, routed, tokenizer, build_items)
     all_tasks = ctx.source.eval_tasks()
     tasks = [t for t in all_tasks if not router.uses_experts or router.mode != "routed" or router.supports(t.name)]
     skipped = [t.name for t in all_tasks if t not in tasks]
@@ -234,7 +237,8 @@ def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalRe
     if summary["alpha_auto"]:
         auto = summary["alpha_auto"]
         shares = ", ".join(f"{share:.0%} of {split}" for split, share in auto["high_fraction_by_split"].items())
-        print(f"alpha=auto (threshold {auto['threshold']:.3f}): alpha {auto['high']:g} for {shares} examples", flush=True)
+        print(f"alpha=auto ({auto['cutoff']} cutoff, threshold {auto['threshold']:.3f}): alpha {auto['high']:g} for {shares} examples",
+              flush=True)
     if logger is not None:
         log_run(logger, ctx.cfg, frame, result.averages, images)
 
@@ -253,5 +257,6 @@ def _auto_alpha_info(router: Router, predictions: list[dict], tasks: list[TaskSp
         return None
     return {"threshold": alpha.threshold, "high": alpha.high, "low": alpha.low, "matched_mean": alpha.matched_mean,
             "unmatched_mean": alpha.unmatched_mean, "separation": alpha.separation, "matched": alpha.matched,
+            "cutoff": alpha.cutoff, "matched_gain": alpha.matched_gain, "unmatched_gain": alpha.unmatched_gain,
             **high_alpha_fractions(predictions, tasks, alpha.high)}
 

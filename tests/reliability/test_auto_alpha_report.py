@@ -47,3 +47,14 @@ def test_the_oracle_always_identifies(world_copy: World, capsys: pytest.CaptureF
     outcome = run_in_process(world_copy.root, [*WORLD, "router=oracle"], capsys)
     assert outcome.code == 0, outcome.stderr[-3000:]
     assert world_copy.summary()["global_top1"]["average"] == 1.0
+
+
+def test_auto_alpha_utility_cutoff_runs_the_probes_and_records_their_gains(world_copy: World, capsys: pytest.CaptureFixture) -> None:
+    overrides = [*WORLD, "router=glider", "router.alpha=auto", "router.alpha_auto.cutoff=utility", "task.eval_tasks=[thing_kind,check_blue]"]
+    outcome = run_in_process(world_copy.root, overrides, capsys)
+    assert outcome.code == 0, outcome.stderr[-3000:]
+    auto = world_copy.summary()["alpha_auto"]
+    assert auto["cutoff"] == "utility" and auto["threshold"] is not None
+    for gain in (auto["matched_gain"], auto["unmatched_gain"]):
+        assert -1.0 <= gain <= 1.0
+    assert all(p["alpha"] in (3.0, 100.0) for p in world_copy.predictions())

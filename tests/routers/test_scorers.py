@@ -8,9 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from glider.routers.arrow import ArrowScorer, arrow_prototype
 from glider.errors import ConfigError
-from glider.routers.auto_alpha import AutoAlpha, best_threshold, leave_nearest_out_scores
+from glider.routers.arrow import ArrowScorer, arrow_prototype
+from glider.routers.auto_alpha import (
+    AutoAlpha,
+    best_threshold,
+    leave_nearest_out_scores,
+    utility_threshold,
+)
 from glider.routers.base import ExpertSide, QueryBatch
 from glider.routers.instruction import InstructionScorer
 from glider.routers.phatgoose import PhatgooseScorer
@@ -162,3 +167,30 @@ def test_auto_alpha_without_kept_samples_falls_back_to_the_full_instruction() ->
 def test_auto_alpha_rejects_an_unknown_matched_rule() -> None:
     with pytest.raises(ConfigError, match="alpha_auto.matched"):
         AutoAlpha(matched="nearest").calibrate(_phrasing_side())
+
+
+def test_utility_threshold_takes_the_large_alpha_where_it_helped_the_probes() -> None:
+    matched = torch.tensor([0.5, 0.6, 0.7, 0.8])
+    unmatched = torch.tensor([0.3, 0.4, 0.45, 0.65])
+    # the large alpha helps every matched probe and hurts every unmatched one: the cut that lets in
+    # all matched and only one unmatched (0.65) beats every other
+    tau, gain = utility_threshold(matched, unmatched, torch.ones(4), -torch.ones(4))
+    assert tau == pytest.approx(0.475) and gain == pytest.approx(1.0 - 0.25)
+    # the large alpha helps both: everyone gets it (the cut lies below every score)
+    tau, gain = utility_threshold(matched, unmatched, torch.ones(4), torch.full((4,), 0.5))
+    assert tau < 0.3 and gain == pytest.approx(1.5)
+    # it hurts both: nobody gets it
+    tau, _ = utility_threshold(matched, unmatched, -torch.ones(4), -torch.ones(4))
+    assert tau > 0.8
+
+
+def test_fit_utility_records_the_cut_and_the_gains() -> None:
+    auto = AutoAlpha(cutoff="utility").fit_utility(torch.tensor([0.8, 0.9]), torch.tensor([0.2, 0.3]), torch.tensor([1.0, 0.0]), torch.tensor([-1.0, -1.0]))
+    assert 0.3 < auto.threshold < 0.8 and auto.separation == 1.0
+    assert auto.matched_gain == 0.5 and auto.unmatched_gain == -1.0
+    assert auto(torch.tensor([[0.85, 0.1], [0.25, 0.1]])).tolist() == [100.0, 3.0]
+
+
+def test_auto_alpha_rejects_an_unknown_cutoff() -> None:
+    with pytest.raises(ConfigError, match="alpha_auto.cutoff"):
+        AutoAlpha(cutoff="best").calibrate(_phrasing_side())

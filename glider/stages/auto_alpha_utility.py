@@ -1,0 +1,112 @@
+"""router.alpha_auto.cutoff=utility: run the experts' probe examples with both alphas, then refit tau.
+
+For every expert i (task t_i) the probe examples are the held-back training examples
+samples[K+R : K+R+P] of its task, with their answers (the task source's training data,
+drawn as the experts stage drew it). Each is scored four times by the routed model itself
+(local scores + alpha * global scores, the router's selection):
+  own expert present,          alpha_high and alpha_low   -> g_p = acc_high - acc_low
+  own expert removed (-inf),   alpha_high and alpha_low   -> h_q = acc_high - acc_low
+and AutoAlpha.fit_utility picks the cut of largest expected gain on the probes' best
+global scores (m with the expert present, u with it removed; see auto_alpha.py).
+Expert side only: no evaluation example is used.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from glider.data.collate import EvalCollator
+from glider.data.spec import Example, TaskSpec
+from glider.errors import ConfigError, DataError
+from glider.lit.evaluation import batch_masks, score_batch
+from glider.moe.routed_model import RoutedSeq2Seq
+from glider.routers.auto_alpha import AutoAlpha, probe_match_scores
+from glider.routers.base import QueryBatch
+from glider.stages.context import StageContext
+
+log = logging.getLogger("glider")
+
+
+def probe_examples(ctx: StageContext, names: list[str], tasks: list[str]) -> list[list[Example]]:
+    """Per expert, its task's training examples at the probe positions [K+R, K+R+P)."""
+    describe = ctx.cfg.library.describe
+    start = int(describe.k) + int(describe.retrieval_inputs)
+    stop = start + int(describe.probe_queries)
+    drawn = int(ctx.cfg.library.experts.train_examples)
+    out = []
+    for name, task in zip(names, tasks):
+        try:
+            ctx.source.task(task)
+        except DataError as err:
+            raise ConfigError(
+                f"router.alpha_auto.cutoff=utility runs probe examples of expert '{name}' (task '{task}') from the task "
+                f"source's training data, and task={ctx.cfg.task.name} has no such task: use router.alpha_auto.cutoff=balanced "
+                "(or a task source that holds the experts' tasks)."
+            ) from err
+        examples = ctx.source.train_examples(task, max(drawn, stop), ctx.seed)[start:stop]
+        if not examples:
+            raise ConfigError(
+                f"router.alpha_auto.cutoff=utility found no probe examples for expert '{name}': task '{task}' has "
+                f"fewer than {start + 1} training examples; lower library.describe.retrieval_inputs or use cutoff=balanced."
+            )
+        out.append(examples)
+    return out
+
+
+def _score(routed: RoutedSeq2Seq, tokenizer: Any, collator: EvalCollator, spec: TaskSpec, items: list[dict[str, Any]], bias: Tensor,
+           max_new_tokens: int) -> Tensor:
+    """Per-example scores [P] of the probe examples routed with this global bias [P, N]."""
+    batch = collator(items)
+    with routed.batch(None, len(items), masks=batch_masks(batch), task_ids=batch["task_ids"], global_bias=bias):
+        scores, _ = score_batch(routed.model, tokenizer, spec, batch, max_new_tokens)
+    return scores.float()
+
+
+def _scaled(scores: Tensor, alpha: float) -> Tensor:
+    return torch.where(torch.isinf(scores), scores, scores * alpha)
+
+
+@torch.no_grad()
+def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: Any, build_items: Any) -> AutoAlpha:
+    """Refit router.alpha=auto's threshold from its probes' gains (``build_items`` adds query embeddings)."""
+    router, side = routed.router, routed.expert_side
+    auto = router.alpha
+    assert isinstance(auto, AutoAlpha)
+    per_expert = probe_examples(ctx, side.names, side.tasks)
+    specs = {task: ctx.source.task(task) for task in side.tasks}
+    task_index = {task: i for i, task in enumerate(specs)}
+    collator = EvalCollator(tokenizer, task_index, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length)
+    max_new = int(ctx.cfg.eval.max_new_tokens)
+    was_training = routed.training
+    routed.eval()
+    queries_emb, gains_present, gains_removed = [], [], []
+    for i, examples in enumerate(per_expert):
+        spec = specs[side.tasks[i]]
+        items = build_items(ctx, router, [spec], {spec.name: examples})
+        if "instruction_emb" not in items[0]:
+            raise ConfigError("router.alpha_auto.cutoff=utility needs the instruction global scorer (router=glider or instruction).")
+        queries = QueryBatch(
+            tasks=[e.task for e in examples],
+            instruction_emb=torch.stack([it["instruction_emb"] for it in items]) if "instruction_emb" in items[0] else None,
+            input_emb=torch.stack([it["input_emb"] for it in items]) if "input_emb" in items[0] else None,
+        )
+        scores = router.global_scores(queries)  # [P, N]
+        removed = scores.clone()
+        removed[:, i] = float("-inf")
+        acc = {(where, alpha): _score(routed, tokenizer, collator, spec, items, _scaled(s, alpha), max_new)
+               for where, s in (("present", scores), ("removed", removed)) for alpha in (auto.high, auto.low)}
+        gains_present.append(acc["present", auto.high] - acc["present", auto.low])
+        gains_removed.append(acc["removed", auto.high] - acc["removed", auto.low])
+        queries_emb.append(queries.instruction_emb)
+    routed.train(was_training)
+    matched, unmatched = probe_match_scores(side, queries_emb, auto.matched)
+    auto.fit_utility(torch.cat(matched), torch.cat(unmatched), torch.cat(gains_present), torch.cat(gains_removed))
+    log.info(
+        "alpha=auto (cutoff=utility): on %d probe examples alpha %g vs %g gains %+.3f with the own expert, %+.3f without; threshold %.3f",
+        sum(len(e) for e in per_expert), auto.high, auto.low, auto.matched_gain, auto.unmatched_gain, auto.threshold,
+    )
+    return auto
