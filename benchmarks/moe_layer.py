@@ -8,7 +8,8 @@ For N experts (8, 36, 166, 1000), top-k (1, 2) and tokens (128, 1024), plus N=10
 
 - ``bare``:   ``F.linear(x, W, b)``
 - ``routed``: bare + Phatgoose local logits + softmax + top-k + renormalise
-              + :func:`glider.moe.dispatch.lora_dispatch` (accumulating into the bare output)
+              + :func:`glider.moe.dispatch.lora_dispatch` (accumulating into the bare output;
+              ``--kernel`` forces one dispatch kernel, default ``auto``: bag, native or grouped)
 - ``loop``:   the same with :func:`glider.moe.dispatch.lora_loop_reference`
               (loop over all N experts, gather the tokens routed to each)
 - ``routed_all_threads`` (CPU only): ``routed`` with top-k and the grouped dispatch on
@@ -98,6 +99,9 @@ def route(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None) -> tuple
     return candidates_to_experts(local_idx, candidate_idx).view(-1, k), weights.view(-1, k)
 
 
+KERNEL = "auto"  # the dispatch kernel of ``routed`` without candidates (--kernel)
+
+
 def routed_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None, small_op_threads: int | None) -> Tensor:
     """Bare linear + local router + top-k + ``lora_dispatch`` accumulating into the bare output.
 
@@ -121,7 +125,7 @@ def routed_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None,
             if candidate_idx is not None:
                 expert_idx = candidates_to_experts(expert_idx, candidate_idx).view(-1, k)
                 weights = weights.view(-1, k)
-            kernel = "auto" if candidate_idx is None else "bag"
+            kernel = KERNEL if candidate_idx is None else "bag"
             return lora_dispatch(x, expert_idx, weights, mod.lora_A, mod.lora_B, mod.scale, kernel=kernel, out=base)
     finally:
         dispatch_module.CPU_DISPATCH_THREADS = saved
@@ -177,6 +181,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 repetitions instead of --repeats")
     parser.add_argument("--repeats", type=int, default=31, help="timed repetitions per variant (median)")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--kernel", default="auto", choices=["auto", "grouped", "bag", "native"],
+                        help="dispatch kernel of `routed` (auto: bag / native / grouped as lora_dispatch chooses)")
     parser.add_argument(
         "--clock", choices=["wall", "thread"], default="wall", help="thread: CPU time of one thread (needs --threads 1)"
     )
@@ -188,9 +194,11 @@ def main() -> None:
         parser.error("--clock thread measures one CPU thread: use it with --device cpu --threads 1")
     clock = time.thread_time if args.clock == "thread" else time.perf_counter
     repeats = 3 if args.quick else args.repeats
+    global KERNEL
+    KERNEL = args.kernel
     print(machine_line(device))
     print(
-        f"d_in = d_out = {D_IN}, r = {RANK}, examples of {EXAMPLE_LEN} tokens, {repeats} repetitions, "
+        f"d_in = d_out = {D_IN}, r = {RANK}, examples of {EXAMPLE_LEN} tokens, kernel {KERNEL}, {repeats} repetitions, "
         f"medians of {args.clock}-clock time\n"
     )
     rows = run(device, repeats, clock)

@@ -13,6 +13,8 @@ Only the selected experts are computed, in one of two ways (same result):
   each used expert's weights are read once.  A fixed cost per expert (used or not).
 - bag (when there are fewer slots than experts): token order, no sorting, the
   embedding-bag kernels (:mod:`glider.moe.bag_kernels`); no cost per expert.
+- native (instead of grouped, where it can run: inference, float32 CPU, a machine that
+  can build it): one C call over the sorted slots (:mod:`glider.moe.native_kernel`).
 
 Either way the work is ``T * k * r * (d_in + d_out)`` MACs plus reading the selected
 experts' weights, never ``N`` products per token.  The weight ``w * s`` multiplies the
@@ -34,6 +36,7 @@ from torch import Tensor
 from glider.moe.bag_kernels import bag_dispatch_into, bag_kernel_fits
 from glider.moe.cpu_threads import cpu_threads
 from glider.moe.merged import lora_dense_uniform, merged_delta
+from glider.moe.native_kernel import native_dispatch_into, native_fits
 from glider.moe.segment_matmul import plan_segments, segment_linear
 
 # Intra-op threads on CPU for the sorted paths, which issue two tiny matmuls per used
@@ -46,7 +49,7 @@ CPU_DISPATCH_THREADS: int | None = 1
 # benchmarks/README.md.  With per-example candidate experts pass kernel="bag" explicitly.
 BAG_BELOW_SLOTS_PER_EXPERT = 1.0
 BAG_MAX_LIBRARY_BYTES = 4 * 2**20
-KERNELS = ("auto", "grouped", "bag", "loop")
+KERNELS = ("auto", "grouped", "bag", "loop", "native")
 
 __all__ = [
     "BAG_BELOW_SLOTS_PER_EXPERT",
@@ -80,8 +83,10 @@ def lora_dispatch(
     (token order, :mod:`glider.moe.bag_kernels`), ``"loop"`` (sorted slots, a Python loop
     over the used experts), or ``"auto"``: bag with fewer than
     ``BAG_BELOW_SLOTS_PER_EXPERT`` slots per expert or a library of at most
-    ``BAG_MAX_LIBRARY_BYTES`` when the layouts fit, else grouped (loop where
-    ``torch._grouped_mm`` is missing or the shapes are unaligned).  With per-example
+    ``BAG_MAX_LIBRARY_BYTES`` when the layouts fit, else native where it can run
+    (:func:`glider.moe.native_kernel.native_fits`), else grouped (loop where
+    ``torch._grouped_mm`` is missing or the shapes are unaligned); ``"native"`` forces
+    the native kernel (a ValueError where it cannot run).  With per-example
     candidate experts (tokens of one example share a few experts) pass ``"bag"``.
     out: optional ``[T, d_out]`` tensor in x's dtype (e.g. the frozen layer's ``W x + b``)
     that the result is added into in place and returned; saves a zero buffer and an
@@ -111,6 +116,14 @@ def _dispatch_into(
         return out
     if kernel == "bag" or (kernel == "auto" and _prefers_bag(expert_idx, lora_A, lora_B)):
         return _bag_path(out, x, expert_idx, weights, lora_A, lora_B, scale)
+    if kernel in ("auto", "native") and native_fits(out, x, weights, lora_A, lora_B, scale):
+        return native_dispatch_into(out, x, expert_idx, weights, lora_A, lora_B, scale)
+    if kernel == "native":
+        raise ValueError(
+            "kernel='native' needs float32 CPU tensors, d_in and d_out multiples of 8, r a multiple of 4 (<= 256), "
+            "B stored as a transposed contiguous [N, r, d_out], no gradient, and a machine that can build the kernel "
+            "(x86-64 with AVX2/FMA and a C compiler; see glider/moe/native_kernel.py). Use kernel='auto'."
+        )
     with cpu_threads(CPU_DISPATCH_THREADS, x.device):
         return _sorted_path(out, x, expert_idx, weights, lora_A, lora_B, scale, kernel)
 

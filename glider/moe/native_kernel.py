@@ -1,0 +1,144 @@
+"""The native dispatch kernel: C with AVX2 + FMA, compiled for this machine on first use, optional.
+
+    out[t] += sum_j  w[t, j] s[e] B[e] (A[e] x[t]),   e = expert_idx[t, j]      (float32, CPU)
+
+One call does every slot: the slots are sorted by expert and the kernel
+(``glider/moe/native/segment_lora.c``) runs each expert's slots three tokens at a time,
+reading ``A[e]`` and ``B[e]`` once per three tokens, with no per-expert Python or ATen
+call. Inference only (no backward): :func:`glider.moe.dispatch.lora_dispatch` uses it
+when no gradient is needed, on float32 CPU tensors of fitting shapes, and when the
+kernel could be built; otherwise it falls back to the grouped kernel.
+
+Built with the system C compiler (``$CC`` or ``cc``, ``-O3 -mavx2 -mfma``) into
+``$GLIDER_NATIVE_CACHE`` (default ``~/.cache/glider/native``), keyed by the source and
+the compiler, written atomically (concurrent processes are safe). No compiler, a
+failed build or a CPU without AVX2/FMA: the kernel is off (logged once), nothing breaks.
+``GLIDER_NATIVE_KERNEL=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+log = logging.getLogger("glider")
+
+SOURCE = Path(__file__).resolve().parent / "native" / "segment_lora.c"
+FLAGS = ["-O3", "-mavx2", "-mfma", "-shared", "-fPIC"]
+BUILD_TIMEOUT_S = 120
+MAX_RANK = 256
+
+
+def cpu_has_avx2_fma() -> bool:
+    """x86-64 Linux with the avx2 and fma flags in /proc/cpuinfo."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return "avx2" in flags and "fma" in flags
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("GLIDER_NATIVE_CACHE") or Path.home() / ".cache" / "glider" / "native")
+
+
+def _compiler() -> str | None:
+    return shutil.which(os.environ.get("CC", "cc"))
+
+
+def _library_path(compiler: str) -> Path:
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30).stdout
+    key = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode() + version.encode()).hexdigest()[:16]
+    return cache_dir() / f"segment_lora-{key}.so"
+
+
+def _build(compiler: str, target: Path) -> None:
+    """Compile into a temporary file next to ``target``, then rename (atomic)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".so.tmp")
+    os.close(fd)
+    try:
+        subprocess.run([compiler, *FLAGS, "-o", tmp, str(SOURCE)], check=True, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@functools.lru_cache(maxsize=1)
+def native_kernel() -> ctypes.CDLL | None:
+    """The loaded kernel, building it if needed; None when it is off or cannot be built here."""
+    if os.environ.get("GLIDER_NATIVE_KERNEL", "1") == "0":
+        return None
+    if not cpu_has_avx2_fma():
+        log.info("native dispatch kernel off: this CPU has no AVX2/FMA (using the grouped kernel)")
+        return None
+    compiler = _compiler()
+    if compiler is None:
+        log.info("native dispatch kernel off: no C compiler (cc) found (using the grouped kernel)")
+        return None
+    try:
+        target = _library_path(compiler)
+        if not target.exists():
+            _build(compiler, target)
+        lib = ctypes.CDLL(str(target))
+    except (OSError, subprocess.SubprocessError) as err:
+        detail = getattr(err, "stderr", "") or str(err)
+        log.warning("native dispatch kernel off: building it failed (%s); using the grouped kernel", detail.strip()[:500])
+        return None
+    lib.segment_lora_f32.argtypes = [ctypes.c_void_p] * 7 + [ctypes.c_int64] * 4
+    lib.segment_lora_f32.restype = None
+    return lib
+
+
+def native_fits(out: Tensor, x: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor) -> bool:
+    """Whether the native kernel can run this dispatch (shapes, dtypes, layout, no gradient needed)."""
+    n_experts, rank, d_in = lora_A.shape
+    d_out = lora_B.shape[1]
+    if x.device.type != "cpu" or any(t.dtype != torch.float32 for t in (out, x, lora_A, lora_B)):
+        return False
+    if d_in % 8 or d_out % 8 or rank % 4 or rank > MAX_RANK:
+        return False
+    if not (out.is_contiguous() and lora_A.is_contiguous() and lora_B.transpose(1, 2).is_contiguous()):
+        return False
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (x, weights, lora_A, lora_B, scale)):
+        return False
+    return native_kernel() is not None
+
+
+def native_dispatch_into(out: Tensor, x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor) -> Tensor:
+    """``out += dispatch`` in place with the native kernel (call :func:`native_fits` first)."""
+    lib = native_kernel()
+    if lib is None:
+        raise RuntimeError("the native dispatch kernel is not available on this machine")
+    k = expert_idx.shape[-1]
+    flat = expert_idx.reshape(-1)
+    order = torch.argsort(flat)  # by expert; -1 slots first (skipped by the kernel)
+    experts = flat[order].to(torch.int64).contiguous()
+    if experts.numel() and int(experts[-1]) >= lora_A.shape[0]:
+        raise ValueError(f"expert_idx holds ids >= {lora_A.shape[0]}, the number of experts in lora_A")
+    if out.shape != (x.shape[0], lora_B.shape[1]):
+        raise ValueError(f"out must be [T={x.shape[0]}, d_out={lora_B.shape[1]}], got {tuple(out.shape)}")
+    tokens = (order // k).to(torch.int64).contiguous()
+    coef = (weights.reshape(-1)[order].float() * scale[experts.clamp(min=0)].float()).contiguous()
+    x = x.contiguous()
+    lora_Bt = lora_B.transpose(1, 2)  # [N, r, d_out], contiguous (checked by native_fits)
+    lib.segment_lora_f32(
+        x.data_ptr(), lora_A.data_ptr(), lora_Bt.data_ptr(), out.data_ptr(), tokens.data_ptr(), experts.data_ptr(), coef.data_ptr(),
+        experts.numel(), x.shape[1], out.shape[1], lora_A.shape[1],
+    )
+    return out
