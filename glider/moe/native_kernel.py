@@ -61,7 +61,7 @@ def _compiler() -> str | None:
 
 
 def _library_path(compiler: str) -> Path:
-    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30).stdout
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30, check=False).stdout
     key = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode() + version.encode()).hexdigest()[:16]
     return cache_dir() / f"segment_lora-{key}.so"
 
@@ -107,7 +107,7 @@ def native_kernel() -> ctypes.CDLL | None:
 
 def native_fits(out: Tensor, x: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor) -> bool:
     """Whether the native kernel can run this dispatch (shapes, dtypes, layout, no gradient needed)."""
-    n_experts, rank, d_in = lora_A.shape
+    _, rank, d_in = lora_A.shape
     d_out = lora_B.shape[1]
     if x.device.type != "cpu" or any(t.dtype != torch.float32 for t in (out, x, lora_A, lora_B)):
         return False

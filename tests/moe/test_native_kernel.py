@@ -65,18 +65,16 @@ def test_auto_takes_native_instead_of_grouped_only_without_gradients(monkeypatch
 
 def test_forcing_native_where_it_cannot_run_is_one_clear_error():
     x, idx, w, A, B, s = make_case(10, 4, 2, 3, 7, 11)  # r = 3, d_in = 7: unaligned
-    with pytest.raises(ValueError, match="kernel='native' needs"):
-        with torch.inference_mode():
-            lora_dispatch(x, idx, w, A, B, s, kernel="native")
+    with pytest.raises(ValueError, match="kernel='native' needs"), torch.inference_mode():
+        lora_dispatch(x, idx, w, A, B, s, kernel="native")
 
 
 @needs_kernel
 def test_expert_ids_out_of_range_are_rejected_before_the_kernel_runs():
     x, idx, w, A, B, s = make_case(10, 4, 2, 4, 8, 8)
     idx[3, 1] = 4
-    with pytest.raises(ValueError, match="ids >= 4"):
-        with torch.inference_mode():
-            lora_dispatch(x, idx, w, A, B, s, kernel="native")
+    with pytest.raises(ValueError, match="ids >= 4"), torch.inference_mode():
+        lora_dispatch(x, idx, w, A, B, s, kernel="native")
 
 
 @pytest.fixture
