@@ -14,6 +14,7 @@ Expert side only: no evaluation example is used.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import torch
@@ -57,13 +58,21 @@ def probe_examples(ctx: StageContext, names: list[str], tasks: list[str]) -> lis
     return out
 
 
+def calibration_device(ctx: StageContext) -> torch.device:
+    """Where evaluation will run in this process (its GPU under trainer=gpu / ddp), so that the probes run there too."""
+    accelerator = str(ctx.cfg.trainer.get("accelerator", "cpu"))
+    if accelerator in ("gpu", "cuda", "auto") and torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
 def _score(routed: RoutedSeq2Seq, tokenizer: Any, collator: EvalCollator, spec: TaskSpec, items: list[dict[str, Any]], bias: Tensor,
-           max_new_tokens: int) -> Tensor:
+           max_new_tokens: int, device: torch.device) -> Tensor:
     """Per-example scores [P] of the probe examples routed with this global bias [P, N]."""
-    batch = collator(items)
-    with routed.batch(None, len(items), masks=batch_masks(batch), task_ids=batch["task_ids"], global_bias=bias):
+    batch = {key: value.to(device) if isinstance(value, Tensor) else value for key, value in collator(items).items()}
+    with routed.batch(None, len(items), masks=batch_masks(batch), task_ids=batch["task_ids"], global_bias=bias.to(device)):
         scores, _ = score_batch(routed.model, tokenizer, spec, batch, max_new_tokens)
-    return scores.float()
+    return scores.float().cpu()
 
 
 def _scaled(scores: Tensor, alpha: float) -> Tensor:
@@ -82,7 +91,8 @@ def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: An
     collator = EvalCollator(tokenizer, task_index, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length)
     max_new = int(ctx.cfg.eval.max_new_tokens)
     was_training = routed.training
-    routed.eval()
+    device = calibration_device(ctx)
+    routed.to(device).eval()  # evaluation moves it there anyway
     queries_emb, gains_present, gains_removed = [], [], []
     for i, examples in enumerate(per_expert):
         spec = specs[side.tasks[i]]
@@ -97,7 +107,7 @@ def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: An
         scores = router.global_scores(queries)  # [P, N]
         removed = scores.clone()
         removed[:, i] = float("-inf")
-        acc = {(where, alpha): _score(routed, tokenizer, collator, spec, items, _scaled(s, alpha), max_new)
+        acc = {(where, alpha): _score(routed, tokenizer, collator, spec, items, _scaled(s, alpha), max_new, device)
                for where, s in (("present", scores), ("removed", removed)) for alpha in (auto.high, auto.low)}
         gains_present.append(acc["present", auto.high] - acc["present", auto.low])
         gains_removed.append(acc["removed", auto.high] - acc["removed", auto.low])

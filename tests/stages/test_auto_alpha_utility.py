@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+import torch
 from omegaconf import OmegaConf
 
 from glider.data.spec import Example
@@ -51,3 +52,18 @@ def test_an_expert_whose_task_the_source_lacks_is_one_clear_error() -> None:
 def test_too_few_training_examples_is_one_clear_error() -> None:
     with pytest.raises(ConfigError, match="no probe examples"):
         probe_examples(_ctx(_Source(available=5)), ["expert_a"], ["a"])
+
+
+def test_the_probes_run_where_evaluation_will_run(monkeypatch):
+    from glider.stages.auto_alpha_utility import calibration_device
+
+    def ctx(accelerator: str) -> SimpleNamespace:
+        return SimpleNamespace(cfg=OmegaConf.create({"trainer": {"accelerator": accelerator}}))
+
+    assert calibration_device(ctx("cpu")).type == "cpu"
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert calibration_device(ctx("gpu")).type == "cpu"  # no GPU here: the CPU
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    assert calibration_device(ctx("gpu")) == torch.device("cuda", 3)  # this DDP process's GPU
+    assert calibration_device(ctx("cpu")).type == "cpu"
