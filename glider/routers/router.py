@@ -72,7 +72,7 @@ class Router:
         if total is None:
             return None, None
         alpha = self.alpha(total) if isinstance(self.alpha, AutoAlpha) else torch.full((total.shape[0],), float(self.alpha))
-        return torch.where(torch.isinf(total), total, total * alpha[:, None]), alpha
+        return scale_global_scores(total, alpha[:, None]), alpha
 
     def global_scores(self, queries: QueryBatch) -> Tensor | None:
         """sum_g w_g c^g -> [B, N] before alpha; None without global scorers."""
@@ -98,6 +98,11 @@ class Router:
         if self.mode != "routed":
             return self.mode
         return " + ".join(parts) + f" | {self.selection.describe()}"
+
+
+def scale_global_scores(scores: Tensor, alpha: Tensor | float) -> Tensor:
+    """alpha * scores, keeping -inf (an excluded expert) as it is (0 * -inf would be NaN)."""
+    return torch.where(torch.isinf(scores), scores, scores * alpha)
 
 
 def check_finite(z: Tensor, where: str) -> None:

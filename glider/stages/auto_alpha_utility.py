@@ -27,6 +27,7 @@ from glider.lit.evaluation import batch_masks, score_batch
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.routers.auto_alpha import AutoAlpha, probe_match_scores
 from glider.routers.base import QueryBatch
+from glider.routers.router import scale_global_scores
 from glider.stages.context import StageContext
 
 log = logging.getLogger("glider")
@@ -75,8 +76,20 @@ def _score(routed: RoutedSeq2Seq, tokenizer: Any, collator: EvalCollator, spec: 
     return scores.float().cpu()
 
 
-def _scaled(scores: Tensor, alpha: float) -> Tensor:
-    return torch.where(torch.isinf(scores), scores, scores * alpha)
+def _items_by_task(ctx: StageContext, router: Any, specs: dict[str, TaskSpec], tasks: list[str], per_expert: list[list[Example]],
+                   build_items: Any) -> dict[str, list[dict[str, Any]]]:
+    """Every probe example with its query embeddings, per task (one embedding pass for all experts)."""
+    examples_by_task: dict[str, list[Example]] = {}
+    for task, examples in zip(tasks, per_expert):
+        examples_by_task.setdefault(task, examples)
+    items = build_items(ctx, router, [specs[t] for t in examples_by_task], examples_by_task)
+    if "instruction_emb" not in items[0]:
+        raise ConfigError("router.alpha_auto.cutoff=utility needs the instruction global scorer (router=glider or instruction).")
+    out, start = {}, 0
+    for task, examples in examples_by_task.items():
+        out[task] = items[start : start + len(examples)]
+        start += len(examples)
+    return out
 
 
 @torch.no_grad()
@@ -93,21 +106,20 @@ def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: An
     was_training = routed.training
     device = calibration_device(ctx)
     routed.to(device).eval()  # evaluation moves it there anyway
+    items_by_task = _items_by_task(ctx, router, specs, side.tasks, per_expert, build_items)
     queries_emb, gains_present, gains_removed = [], [], []
     for i, examples in enumerate(per_expert):
         spec = specs[side.tasks[i]]
-        items = build_items(ctx, router, [spec], {spec.name: examples})
-        if "instruction_emb" not in items[0]:
-            raise ConfigError("router.alpha_auto.cutoff=utility needs the instruction global scorer (router=glider or instruction).")
+        items = items_by_task[spec.name]
         queries = QueryBatch(
             tasks=[e.task for e in examples],
-            instruction_emb=torch.stack([it["instruction_emb"] for it in items]) if "instruction_emb" in items[0] else None,
+            instruction_emb=torch.stack([it["instruction_emb"] for it in items]),
             input_emb=torch.stack([it["input_emb"] for it in items]) if "input_emb" in items[0] else None,
         )
         scores = router.global_scores(queries)  # [P, N]
         removed = scores.clone()
         removed[:, i] = float("-inf")
-        acc = {(where, alpha): _score(routed, tokenizer, collator, spec, items, _scaled(s, alpha), max_new, device)
+        acc = {(where, alpha): _score(routed, tokenizer, collator, spec, items, scale_global_scores(s, alpha), max_new, device)
                for where, s in (("present", scores), ("removed", removed)) for alpha in (auto.high, auto.low)}
         gains_present.append(acc["present", auto.high] - acc["present", auto.low])
         gains_removed.append(acc["removed", auto.high] - acc["removed", auto.low])
