@@ -28,6 +28,7 @@ class RoutingContext:
     masks: list[Tensor] = field(default_factory=list)  # token masks [rows, seq] (pad = 0)
     stats: RoutingStats | None = None
     batch_size: int | None = None
+    _per_layout: dict = field(default_factory=dict)  # (what, rows, seq) -> per-token tensor of this batch
 
     @contextlib.contextmanager
     def batch(
@@ -41,10 +42,12 @@ class RoutingContext:
         """Set the state for one batch; cleared on exit so a stale batch can never leak."""
         self.batch_size, self.bias, self.candidates, self.task_ids = batch_size, bias, candidates, task_ids
         self.masks = list(masks or [])
+        self._per_layout = {}
         try:
             yield self
         finally:
             self.batch_size, self.bias, self.candidates, self.task_ids, self.masks = None, None, None, None, []
+            self._per_layout = {}
 
     def repeat_factor(self, rows: int) -> int:
         """How many consecutive rows belong to one example."""
@@ -61,8 +64,23 @@ class RoutingContext:
         """[B, ...] per-example values -> [rows*seq, ...] per-token values."""
         return values.repeat_interleave(self.repeat_factor(rows) * seq, dim=0)
 
+    def token_tasks(self, rows: int, seq: int) -> Tensor | None:
+        """[rows*seq] task index of every token (``task_ids`` per token), once per batch and layout."""
+        if self.task_ids is None:
+            return None
+        key = ("task", rows, seq)
+        if key not in self._per_layout:
+            self._per_layout[key] = self.per_token(self.task_ids, rows, seq)
+        return self._per_layout[key]
+
     def token_mask(self, rows: int, seq: int) -> Tensor | None:
-        """[rows*seq] bool mask of real (non-pad) tokens, if a registered mask fits this layout."""
+        """[rows*seq] bool mask of real (non-pad) tokens, if a registered mask fits this layout (cached per batch)."""
+        key = ("mask", rows, seq)
+        if key not in self._per_layout:
+            self._per_layout[key] = self._token_mask(rows, seq)
+        return self._per_layout[key]
+
+    def _token_mask(self, rows: int, seq: int) -> Tensor | None:
         for mask in self.masks:
             if mask.shape[1] != seq:
                 continue

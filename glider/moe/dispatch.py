@@ -13,8 +13,9 @@ Only the selected experts are computed, in one of two ways (same result):
   each used expert's weights are read once.  A fixed cost per expert (used or not).
 - bag (when there are fewer slots than experts): token order, no sorting, the
   embedding-bag kernels (:mod:`glider.moe.bag_kernels`); no cost per expert.
-- native (instead of grouped, where it can run: inference, float32 CPU, a machine that
-  can build it): one C call over the sorted slots (:mod:`glider.moe.native_kernel`).
+- native (instead of grouped and bag, where it can run: inference, float32 CPU, a
+  machine that can build it): one C call over the sorted slots, or in token order in
+  place of bag (:mod:`glider.moe.native_kernel`).
 
 Either way the work is ``T * k * r * (d_in + d_out)`` MACs plus reading the selected
 experts' weights, never ``N`` products per token.  The weight ``w * s`` multiplies the
@@ -36,7 +37,7 @@ from torch import Tensor
 from glider.moe.bag_kernels import bag_dispatch_into, bag_kernel_fits
 from glider.moe.cpu_threads import cpu_threads
 from glider.moe.merged import lora_dense_uniform, merged_delta
-from glider.moe.native_kernel import native_dispatch_into, native_fits
+from glider.moe.native_kernel import native_dispatch_into, native_fits, native_token_dispatch_into
 from glider.moe.segment_matmul import plan_segments, segment_linear
 
 # Intra-op threads on CPU for the sorted paths, which issue two tiny matmuls per used
@@ -80,10 +81,11 @@ def lora_dispatch(
     weights: ``[T, k]`` (x's dtype or float32); lora_A: ``[N, r, d_in]``;
     lora_B: ``[N, d_out, r]``; scale: ``[N]``.  Returns ``[T, d_out]`` in x's dtype.
     kernel: ``"grouped"`` (sorted slots, :mod:`glider.moe.segment_matmul`), ``"bag"``
-    (token order, :mod:`glider.moe.bag_kernels`), ``"loop"`` (sorted slots, a Python loop
+    (token order: the native token-order kernel where it can run, else
+    :mod:`glider.moe.bag_kernels`), ``"loop"`` (sorted slots, a Python loop
     over the used experts), or ``"auto"``: bag with fewer than
     ``BAG_BELOW_SLOTS_PER_EXPERT`` slots per expert or a library of at most
-    ``BAG_MAX_LIBRARY_BYTES`` when the layouts fit, else native where it can run
+    ``BAG_MAX_LIBRARY_BYTES`` when the layouts fit (token order), else native where it can run
     (:func:`glider.moe.native_kernel.native_fits`), else grouped (loop where
     ``torch._grouped_mm`` is missing or the shapes are unaligned); ``"native"`` forces
     the native kernel (a ValueError where it cannot run).  With per-example
@@ -115,7 +117,7 @@ def _dispatch_into(
     if expert_idx.numel() == 0:
         return out
     if kernel == "bag" or (kernel == "auto" and _prefers_bag(expert_idx, lora_A, lora_B)):
-        return _bag_path(out, x, expert_idx, weights, lora_A, lora_B, scale)
+        return _token_order_path(out, x, expert_idx, weights, lora_A, lora_B, scale)
     if kernel in ("auto", "native") and native_fits(out, x, weights, lora_A, lora_B, scale):
         return native_dispatch_into(out, x, expert_idx, weights, lora_A, lora_B, scale)
     if kernel == "native":
@@ -128,12 +130,16 @@ def _dispatch_into(
         return _sorted_path(out, x, expert_idx, weights, lora_A, lora_B, scale, kernel)
 
 
+def prefers_token_order(n_slots: int, n_experts: int, library_bytes: int) -> bool:
+    """Token order (no sort) for sparse routing or a cache-sized library; sorted by expert otherwise."""
+    return n_slots < n_experts * BAG_BELOW_SLOTS_PER_EXPERT or library_bytes <= BAG_MAX_LIBRARY_BYTES
+
+
 def _prefers_bag(expert_idx: Tensor, lora_A: Tensor, lora_B: Tensor) -> bool:
-    """The "auto" rule: bag kernels for sparse routing or a cache-sized library, if they fit."""
+    """The "auto" rule: token-order kernels for sparse routing or a cache-sized library, if they fit."""
     n_experts, rank, d_in = lora_A.shape
     library_bytes = n_experts * rank * (d_in + lora_B.shape[1]) * lora_A.element_size()
-    sparse = expert_idx.numel() < n_experts * BAG_BELOW_SLOTS_PER_EXPERT
-    return (sparse or library_bytes <= BAG_MAX_LIBRARY_BYTES) and bag_kernel_fits(lora_A, lora_B)
+    return prefers_token_order(expert_idx.numel(), n_experts, library_bytes) and bag_kernel_fits(lora_A, lora_B)
 
 
 def _sorted_path(
@@ -169,6 +175,15 @@ def _sorted_path(
     hidden = hidden * coef.to(hidden.dtype).unsqueeze(1)  # [S', r]
     slot_out = segment_linear(hidden, lora_B, plan, kernel)  # [S', d_out]
     return out.index_add_(0, token, slot_out)  # [T, d_out]
+
+
+def _token_order_path(
+    out: Tensor, x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor
+) -> Tensor:
+    """Token order: the native token-order kernel where it can run, else the embedding-bag kernels."""
+    if native_fits(out, x, weights, lora_A, lora_B, scale):
+        return native_token_dispatch_into(out, x, expert_idx, weights, lora_A, lora_B, scale)
+    return _bag_path(out, x, expert_idx, weights, lora_A, lora_B, scale)
 
 
 def _bag_path(

@@ -11,20 +11,29 @@ layer's output ``W x + b`` (no extra buffer). Storage: ``lora_A`` contiguous
 With candidate pre-selection (``router.candidates``) the local scorers see only each
 example's M candidates and the token-order ``bag`` kernel runs (no cost per library
 expert). ``merged`` mode adds one precomputed delta ``(mean_i s_i B_i A_i) x``; ``base``
-mode adds nothing.
+mode adds nothing. Padding tokens (the batch's registered token mask) get no expert: their
+rows keep ``W x + b``, which attention masks and scoring skip.
+
+Inference on float32 CPU with a Phatgoose(+ global) top-k router takes one GEMM and one
+native call per module (:mod:`glider.moe.native_routed`: routing, statistics and dispatch
+together, the same results to 1e-5); everything else takes the ATen path below.
 """
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from glider.moe.context import RoutingContext
 from glider.moe.dispatch import lora_dispatch
 from glider.moe.merged import merged_delta
+from glider.moe.native_route import PhatgooseKeys, native_route_fits, phatgoose_topk
+from glider.moe.native_routed import NativeRoutedModule, StatsTarget
 from glider.moe.wrapped_linear import WrapsFrozenLinear
+from glider.routers.phatgoose import PhatgooseScorer
 from glider.routers.router import Router, check_finite
-from glider.routers.selection import TopP
+from glider.routers.selection import TopK, TopP
 
 
 class MoELoRALinear(WrapsFrozenLinear):
@@ -57,6 +66,8 @@ class MoELoRALinear(WrapsFrozenLinear):
         self.register_buffer("lora_Bt", lora_B.to(device, dtype).transpose(1, 2).contiguous(), persistent=False)  # [N, r, d_out]
         self.register_buffer("scale", scale.to(device, dtype), persistent=False)
         self.keys = {name: k.to(device) for name, k in keys.items()}
+        self._native_keys: PhatgooseKeys | None = None  # built on the first native routing call
+        self._native_module: NativeRoutedModule | None | bool = None  # None: not prepared yet; False: not applicable
         self.merged_delta: Tensor | None = None
         if router.mode == "merged":
             self.merged_delta = merged_delta(self.lora_A, self.lora_B, self.scale)
@@ -82,11 +93,54 @@ class MoELoRALinear(WrapsFrozenLinear):
             return y + F.linear(x, self.merged_delta)
         rows, seq = x.shape[0], (x.shape[1] if x.dim() == 3 else 1)
         flat = x.reshape(-1, x.shape[-1])  # [T, d_in]
+        native = self._native()
+        if native and self.context.candidates is None and native.fits(flat):
+            y = y.contiguous()
+            if self._forward_native(native, flat.contiguous(), y.view(-1, y.shape[-1]), rows, seq):
+                return y
         expert_idx, weights = self.route(flat, rows, seq)  # [T, k]
         self._record(expert_idx, weights, rows, seq)
+        real = self.context.token_mask(rows, seq)
+        if real is not None:  # padding tokens get no expert (nothing downstream reads their rows)
+            expert_idx = expert_idx.masked_fill(~real.to(expert_idx.device)[:, None], -1)
         y = y.contiguous()
         self.dispatch(flat, expert_idx, weights, out=y.view(-1, y.shape[-1]))  # adds into y in place
         return y
+
+    def _native(self) -> NativeRoutedModule | None:
+        """The one-call native forward of this module, prepared on first use; None where it does not apply."""
+        if self._native_module is None:
+            self._native_module = False
+            router, keys = self.router, self._phatgoose_keys()
+            if keys is not None and isinstance(router.selection, TopK) and self.lora_A.dtype == torch.float32:
+                k = min(router.selection.k, self.num_experts)
+                if NativeRoutedModule.shapes_fit(self.lora_A, self.lora_Bt, k):
+                    self._native_module = NativeRoutedModule(
+                        keys, router.local[0][1], k, self.lora_A, self.lora_Bt, self.scale.float().contiguous()
+                    )
+        return self._native_module or None
+
+    def _forward_native(self, native: NativeRoutedModule, flat: Tensor, out: Tensor, rows: int, seq: int) -> bool:
+        """Route, record and dispatch into ``out`` in one native call; False (nothing done) on a non-finite logit."""
+        ctx = self.context
+        if ctx.bias is not None:
+            ctx.repeat_factor(rows)  # raises unless rows are example-major
+        target = None
+        if ctx.stats is not None and ctx.task_ids is not None:
+            target = StatsTarget(ctx.stats, self.module_name, ctx.token_tasks(rows, seq))
+        return native(flat, out, ctx.bias, ctx.token_mask(rows, seq), target) is not None
+
+    def _phatgoose_keys(self) -> PhatgooseKeys | None:
+        """This module's keys in the native router's layout, when the only local scorer is Phatgoose on CPU."""
+        if self._native_keys is None:
+            if len(self.router.local) != 1 or self.router.mode != "routed":
+                return None
+            scorer = self.router.local[0][0]
+            keys = self.keys.get(scorer.key_name) if isinstance(scorer, PhatgooseScorer) else None
+            if keys is None or keys.device.type != "cpu":
+                return None
+            self._native_keys = PhatgooseKeys.from_prepared(keys, scorer.eps)
+        return self._native_keys
 
     def dispatch(self, flat: Tensor, expert_idx: Tensor, weights: Tensor, out: Tensor | None = None) -> Tensor:
         """``out[t] += sum_j w[t,j] s_e B_e A_e x_t`` over the selected experts only -> [T, d_out].
@@ -113,6 +167,9 @@ class MoELoRALinear(WrapsFrozenLinear):
             return ctx.per_token(idx, rows, seq), ctx.per_token(w, rows, seq)
         if ctx.candidates is not None:
             return self._route_candidates(flat, rows, seq)
+        native = self._route_native(flat, rows)
+        if native is not None:
+            return native
         z = router.local_logits(flat, self.keys)  # [T, N]
         if bias is not None:  # tokens are example-major: [B, T/B, N] + [B, 1, N]
             ctx.repeat_factor(rows)  # raises unless rows are example-major
@@ -120,6 +177,23 @@ class MoELoRALinear(WrapsFrozenLinear):
             z = (z.view(bias.shape[0], -1, n) + bias.to(z.device, z.dtype)[:, None, :]).view(-1, n)
         check_finite(z, self.module_name)
         return router.selection(z)
+
+    def _route_native(self, flat: Tensor, rows: int) -> tuple[Tensor, Tensor] | None:
+        """Phatgoose (+ global bias) top-k in one GEMM and one native call, where it applies.
+
+        None when it does not (another scorer or selection rule, a gradient, not float32
+        CPU, no native kernel) or when a logit is not finite (the ATen path then raises).
+        """
+        router, bias = self.router, self.context.bias
+        keys = self._phatgoose_keys()
+        if keys is None or not isinstance(router.selection, TopK):
+            return None
+        k = min(router.selection.k, self.num_experts)
+        if not native_route_fits(flat, keys, k):
+            return None
+        if bias is not None:
+            self.context.repeat_factor(rows)  # raises unless rows are example-major
+        return phatgoose_topk(flat, keys, k, router.local[0][1], bias)
 
     def _route_candidates(self, flat: Tensor, rows: int, seq: int) -> tuple[Tensor, Tensor]:
         """Local scoring and selection among each example's M pre-selected experts only."""
@@ -146,6 +220,6 @@ class MoELoRALinear(WrapsFrozenLinear):
         ctx = self.context
         if ctx.stats is None or ctx.task_ids is None:
             return
-        token_task = ctx.per_token(ctx.task_ids, rows, seq)
+        token_task = ctx.token_tasks(rows, seq)
         ctx.stats.record(self.module_name, expert_idx, weights, token_task, ctx.token_mask(rows, seq))
 

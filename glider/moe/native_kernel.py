@@ -1,19 +1,24 @@
-"""The native dispatch kernel: C with AVX2 + FMA, compiled for this machine on first use, optional.
+"""The native kernels: C with AVX2 + FMA, compiled for this machine on first use, optional.
 
     out[t] += sum_j  w[t, j] s[e] B[e] (A[e] x[t]),   e = expert_idx[t, j]      (float32, CPU)
 
-One call does every slot: the slots are sorted by expert and the kernel
-(``glider/moe/native/segment_lora.c``) runs each expert's slots three tokens at a time,
-reading ``A[e]`` and ``B[e]`` once per three tokens, with no per-expert Python or ATen
-call. Inference only (no backward): :func:`glider.moe.dispatch.lora_dispatch` uses it
-when no gradient is needed, on float32 CPU tensors of fitting shapes, and when the
-kernel could be built; otherwise it falls back to the grouped kernel.
+One call does every slot, with no per-expert Python or ATen call
+(``glider/moe/native/segment_lora.c``): ``segment_lora_f32`` takes the slots sorted by
+expert and runs each expert's slots three tokens at a time, reading ``A[e]`` and ``B[e]``
+once per three tokens (large libraries); ``token_lora_f32`` goes in token order with no
+sort (small libraries, sparse routing, per-example candidates). A third kernel
+(``native/route_topk.c``, used by :mod:`glider.moe.native_route`) finishes Phatgoose top-k
+routing, and ``native/routing_stats.c`` adds a batch's routing weights into the
+evaluator's statistics (:class:`glider.moe.stats.RoutingStats`); ``native/routed_layer.c``
+runs all three for one routed module in a single call (:mod:`glider.moe.native_routed`). Inference only (no backward): :func:`glider.moe.dispatch.lora_dispatch` uses
+them when no gradient is needed, on float32 CPU tensors of fitting shapes, and when the
+library could be built; otherwise it falls back to the ATen kernels.
 
 Built with the system C compiler (``$CC`` or ``cc``, ``-O3 -mavx2 -mfma``) into
-``$GLIDER_NATIVE_CACHE`` (default ``~/.cache/glider/native``), keyed by the source and
+``$GLIDER_NATIVE_CACHE`` (default ``~/.cache/glider/native``), keyed by the sources and
 the compiler, written atomically (concurrent processes are safe). No compiler, a
-failed build or a CPU without AVX2/FMA: the kernel is off (logged once), nothing breaks.
-``GLIDER_NATIVE_KERNEL=0`` turns it off.
+failed build or a CPU without AVX2/FMA: the kernels are off (logged once), nothing breaks.
+``GLIDER_NATIVE_KERNEL=0`` turns them off.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ from torch import Tensor
 
 log = logging.getLogger("glider")
 
-SOURCE = Path(__file__).resolve().parent / "native" / "segment_lora.c"
+NATIVE_DIR = Path(__file__).resolve().parent / "native"
+SOURCES = [NATIVE_DIR / name for name in ("segment_lora.c", "route_topk.c", "routing_stats.c", "routed_layer.c")]
 FLAGS = ["-O3", "-mavx2", "-mfma", "-shared", "-fPIC"]
+LIBS = ["-lm"]
 BUILD_TIMEOUT_S = 120
 MAX_RANK = 256
 
@@ -62,8 +69,9 @@ def _compiler() -> str | None:
 
 def _library_path(compiler: str) -> Path:
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30, check=False).stdout
-    key = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode() + version.encode()).hexdigest()[:16]
-    return cache_dir() / f"segment_lora-{key}.so"
+    sources = b"".join(path.read_bytes() for path in SOURCES)
+    key = hashlib.sha256(sources + " ".join(FLAGS + LIBS).encode() + version.encode()).hexdigest()[:16]
+    return cache_dir() / f"glider_native-{key}.so"
 
 
 def _build(compiler: str, target: Path) -> None:
@@ -72,7 +80,7 @@ def _build(compiler: str, target: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".so.tmp")
     os.close(fd)
     try:
-        subprocess.run([compiler, *FLAGS, "-o", tmp, str(SOURCE)], check=True, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+        subprocess.run([compiler, *FLAGS, "-o", tmp, *map(str, SOURCES), *LIBS], check=True, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -102,6 +110,23 @@ def native_kernel() -> ctypes.CDLL | None:
         return None
     lib.segment_lora_f32.argtypes = [ctypes.c_void_p] * 7 + [ctypes.c_int64] * 4
     lib.segment_lora_f32.restype = None
+    lib.token_lora_f32.argtypes = [ctypes.c_void_p] * 7 + [ctypes.c_int64] * 6
+    lib.token_lora_f32.restype = ctypes.c_int
+    lib.phatgoose_topk_f32.argtypes = (
+        [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
+        + [ctypes.c_float, ctypes.c_float, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
+        + [ctypes.c_void_p, ctypes.c_void_p]
+    )
+    lib.phatgoose_topk_f32.restype = ctypes.c_int
+    lib.routing_stats_f32.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 4 + [ctypes.c_void_p] * 2
+    lib.routing_stats_f32.restype = ctypes.c_int
+    i64, ptr, f32 = ctypes.c_int64, ctypes.c_void_p, ctypes.c_float
+    lib.routed_lora_f32.argtypes = [
+        ptr, i64, i64, ptr, i64, ptr, i64, f32, f32, ptr, i64, i64,  # the router
+        ptr, ptr, ptr, i64, i64, i64, ptr, ptr, ptr,  # the dispatch and its outputs
+        ptr, ptr, i64, ptr, ptr,  # the statistics
+    ]
+    lib.routed_lora_f32.restype = ctypes.c_int
     return lib
 
 
@@ -120,8 +145,35 @@ def native_fits(out: Tensor, x: Tensor, weights: Tensor, lora_A: Tensor, lora_B:
     return native_kernel() is not None
 
 
+def _check_out(out: Tensor, x: Tensor, lora_B: Tensor) -> None:
+    if out.shape != (x.shape[0], lora_B.shape[1]):
+        raise ValueError(f"out must be [T={x.shape[0]}, d_out={lora_B.shape[1]}], got {tuple(out.shape)}")
+
+
+def native_token_dispatch_into(
+    out: Tensor, x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor
+) -> Tensor:
+    """``out += dispatch`` in place, in token order, with the native kernel (call :func:`native_fits` first)."""
+    lib = native_kernel()
+    if lib is None:
+        raise RuntimeError("the native dispatch kernel is not available on this machine")
+    _check_out(out, x, lora_B)
+    experts = expert_idx.to(torch.int64).contiguous()
+    weights = weights.to(torch.float32).contiguous()
+    scale = scale.to(torch.float32).contiguous()
+    x = x.contiguous()
+    lora_Bt = lora_B.transpose(1, 2)  # [N, r, d_out], contiguous (checked by native_fits)
+    status = lib.token_lora_f32(
+        x.data_ptr(), lora_A.data_ptr(), lora_Bt.data_ptr(), out.data_ptr(), experts.data_ptr(), weights.data_ptr(),
+        scale.data_ptr(), experts.shape[0], experts.shape[1], lora_A.shape[0], x.shape[1], out.shape[1], lora_A.shape[1],
+    )
+    if status:
+        raise ValueError(f"expert_idx holds ids >= {lora_A.shape[0]}, the number of experts in lora_A, or < -1")
+    return out
+
+
 def native_dispatch_into(out: Tensor, x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor) -> Tensor:
-    """``out += dispatch`` in place with the native kernel (call :func:`native_fits` first)."""
+    """``out += dispatch`` in place, slots sorted by expert, with the native kernel (call :func:`native_fits` first)."""
     lib = native_kernel()
     if lib is None:
         raise RuntimeError("the native dispatch kernel is not available on this machine")
@@ -131,8 +183,7 @@ def native_dispatch_into(out: Tensor, x: Tensor, expert_idx: Tensor, weights: Te
     experts = flat[order].to(torch.int64).contiguous()
     if experts.numel() and int(experts[-1]) >= lora_A.shape[0]:
         raise ValueError(f"expert_idx holds ids >= {lora_A.shape[0]}, the number of experts in lora_A")
-    if out.shape != (x.shape[0], lora_B.shape[1]):
-        raise ValueError(f"out must be [T={x.shape[0]}, d_out={lora_B.shape[1]}], got {tuple(out.shape)}")
+    _check_out(out, x, lora_B)
     tokens = (order // k).to(torch.int64).contiguous()
     coef = (weights.reshape(-1)[order].float() * scale[experts.clamp(min=0)].float()).contiguous()
     x = x.contiguous()

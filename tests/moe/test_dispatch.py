@@ -185,8 +185,8 @@ def test_auto_kernel_choice(monkeypatch):
     import glider.moe.dispatch as dispatch
 
     calls = []
-    real = dispatch._bag_path
-    monkeypatch.setattr(dispatch, "_bag_path", lambda *a: calls.append(1) or real(*a))
+    real = dispatch._token_order_path
+    monkeypatch.setattr(dispatch, "_token_order_path", lambda *a: calls.append(1) or real(*a))
     x, idx, w, A, B, s = make_case(30, 20, 2, 4, 8, 8)  # 60 slots >= 20 experts, tiny library
     lora_dispatch(x, idx, w, A, B, s)
     assert calls == [1]

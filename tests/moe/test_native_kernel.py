@@ -34,6 +34,32 @@ def test_native_matches_the_loop_reference(shape):
 
 
 @needs_kernel
+@pytest.mark.parametrize("shape", SHAPES)
+def test_token_order_native_matches_the_loop_reference(shape):
+    case = make_case(*shape)
+    reference = lora_loop_reference(*case)
+    with torch.inference_mode():
+        out = lora_dispatch(*case, kernel="bag")  # token order: the native kernel where it can run
+    torch.testing.assert_close(out, reference, atol=1e-5, rtol=1e-5)
+
+
+@needs_kernel
+def test_token_order_native_is_taken_and_checks_ids(monkeypatch):
+    calls = []
+    real = dispatch.native_token_dispatch_into
+    monkeypatch.setattr(dispatch, "native_token_dispatch_into", lambda *a: calls.append(1) or real(*a))
+    x, idx, w, A, B, s = make_case(40, 6, 3, 4, 16, 16)
+    idx[::3, 1] = -1
+    with torch.inference_mode():
+        out = lora_dispatch(x, idx, w, A, B, s)  # a small library: token order
+        assert calls == [1]
+        torch.testing.assert_close(out, lora_loop_reference(x, idx, w, A, B, s), atol=1e-5, rtol=1e-5)
+        idx[5, 0] = 6
+        with pytest.raises(ValueError, match="ids >= 6"):
+            lora_dispatch(x, idx, w, A, B, s)
+
+
+@needs_kernel
 def test_idle_slots_repeated_tokens_and_accumulation():
     x, idx, w, A, B, s = make_case(40, 6, 3, 4, 16, 16)
     idx[::3, 1] = -1  # no expert
@@ -108,7 +134,7 @@ def test_a_failing_compiler_turns_the_kernel_off_with_a_warning(fresh_kernel_cac
 @needs_kernel
 def test_built_once_into_the_cache(fresh_kernel_cache):
     assert native.native_kernel() is not None
-    built = list(fresh_kernel_cache.glob("segment_lora-*.so"))
+    built = list(fresh_kernel_cache.glob("glider_native-*.so"))
     assert len(built) == 1
     native.native_kernel.cache_clear()
     stamp = built[0].stat().st_mtime_ns
