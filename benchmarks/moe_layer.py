@@ -7,9 +7,12 @@ For N experts (8, 36, 166, 1000), top-k (1, 2) and tokens (128, 1024), plus N=10
 (d_in = d_out = 2048, r = 16, examples of 128 tokens):
 
 - ``bare``:   ``F.linear(x, W, b)``
-- ``routed``: bare + Phatgoose local logits + softmax + top-k + renormalise
-              + :func:`glider.moe.dispatch.lora_dispatch` (accumulating into the bare output;
-              ``--kernel`` forces one dispatch kernel, default ``auto``: bag, native or grouped)
+- ``routed``: bare + Phatgoose local logits + softmax + top-k + renormalise + dispatch
+              (accumulating into the bare output). With ``--kernel auto`` (default) on a
+              CPU that builds the native kernels: what the MoE layer runs, the GEMM
+              ``x K^T`` + one native call (glider/moe/native_routed.py: router, top-k and
+              dispatch in C); with candidates, or ``--kernel grouped|bag|native``, ATen
+              LN + logits + top-k and :func:`glider.moe.dispatch.lora_dispatch` with that kernel
 - ``loop``:   the same with :func:`glider.moe.dispatch.lora_loop_reference`
               (loop over all N experts, gather the tokens routed to each)
 - ``routed_all_threads`` (CPU only): ``routed`` with top-k and the grouped dispatch on
@@ -46,7 +49,10 @@ from timing import machine_line, paired_ratio, sample_times
 import glider.moe.dispatch as dispatch_module
 from glider.moe.cpu_threads import cpu_threads
 from glider.moe.dispatch import lora_dispatch, lora_loop_reference
+from glider.moe.native_route import PhatgooseKeys
+from glider.moe.native_routed import NativeRoutedModule
 from glider.moe.routing_math import (
+    LN_EPS,
     candidate_logits,
     candidates_to_experts,
     layer_norm_plain,
@@ -102,14 +108,31 @@ def route(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None) -> tuple
 KERNEL = "auto"  # the dispatch kernel of ``routed`` without candidates (--kernel)
 
 
-def routed_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None, small_op_threads: int | None) -> Tensor:
-    """Bare linear + local router + top-k + ``lora_dispatch`` accumulating into the bare output.
+def native_module(mod: Module, k: int) -> NativeRoutedModule | None:
+    """The MoE layer's one-call native forward for this module (None where it cannot run)."""
+    if mod.lora_A.device.type != "cpu" or not NativeRoutedModule.shapes_fit(mod.lora_A, mod.lora_B.transpose(1, 2), k):
+        return None
+    keys = PhatgooseKeys.from_prepared(mod.gates_normed, LN_EPS)
+    native = NativeRoutedModule(keys, 1.0, k, mod.lora_A, mod.lora_B.transpose(1, 2), mod.scale)
+    return native if native.fits(mod.lora_A) else None
+
+
+def routed_forward(x: Tensor, mod: Module, k: int, candidate_idx: Tensor | None, small_op_threads: int | None,
+                   native: NativeRoutedModule | None = None) -> Tensor:
+    """Bare linear + local router + top-k + dispatch accumulating into the bare output.
+
+    With ``native`` (float32 CPU, no candidates, ``--kernel auto``): what the MoE layer
+    runs there, ``x K^T`` plus one native call (glider/moe/native_routed.py).  Otherwise:
 
     The GEMMs (bare layer, router logits) and LN use all threads; softmax, top-k and the
     dispatch's grouped path run on ``small_op_threads`` (see glider/moe/cpu_threads.py).  With
     candidates the dispatch takes the token-order bag kernel (each example's tokens share
     its few candidates), as ``lora_dispatch`` recommends.
     """
+    if native is not None and candidate_idx is None:
+        base = F.linear(x, mod.weight, mod.bias)  # [T, d_out]
+        native(x, base, None, None, None)
+        return base
     x_norm = layer_norm_plain(x)  # [T, d_in]
     if candidate_idx is None:
         logits = F.linear(x_norm, mod.gates_normed)  # [T, N]
@@ -156,9 +179,10 @@ def run(device: torch.device, repeats: int, clock: Callable[[], float]) -> list[
         if n_cand is not None:
             global_scores = torch.randn(n_tokens // EXAMPLE_LEN, n_experts, generator=gen).to(device)
             cand = global_scores.topk(n_cand, dim=-1).indices  # [B, M]
+        native = native_module(mod, k) if KERNEL == "auto" else None
         variants = {
             "bare": lambda: F.linear(x, mod.weight, mod.bias),
-            "routed": lambda: routed_forward(x, mod, k, cand, dispatch_module.CPU_DISPATCH_THREADS),
+            "routed": lambda: routed_forward(x, mod, k, cand, dispatch_module.CPU_DISPATCH_THREADS, native),
             "loop": lambda: loop_forward(x, mod, k, cand),
         }
         if all_threads:

@@ -80,13 +80,15 @@ def lora_dispatch(
     x: ``[T, d_in]``; expert_idx: ``[T, k]`` ints in ``-1..N-1`` (-1 = no expert);
     weights: ``[T, k]`` (x's dtype or float32); lora_A: ``[N, r, d_in]``;
     lora_B: ``[N, d_out, r]``; scale: ``[N]``.  Returns ``[T, d_out]`` in x's dtype.
+    Where the native kernels can run (:func:`glider.moe.native_kernel.native_fits`:
+    inference on float32 CPU tensors) ``"auto"`` takes them instead: sorted by expert,
+    or in token order with fewer slots than experts.
     kernel: ``"grouped"`` (sorted slots, :mod:`glider.moe.segment_matmul`), ``"bag"``
     (token order: the native token-order kernel where it can run, else
     :mod:`glider.moe.bag_kernels`), ``"loop"`` (sorted slots, a Python loop
     over the used experts), or ``"auto"``: bag with fewer than
     ``BAG_BELOW_SLOTS_PER_EXPERT`` slots per expert or a library of at most
-    ``BAG_MAX_LIBRARY_BYTES`` when the layouts fit (token order), else native where it can run
-    (:func:`glider.moe.native_kernel.native_fits`), else grouped (loop where
+    ``BAG_MAX_LIBRARY_BYTES`` when the layouts fit (token order), else grouped (loop where
     ``torch._grouped_mm`` is missing or the shapes are unaligned); ``"native"`` forces
     the native kernel (a ValueError where it cannot run).  With per-example
     candidate experts (tokens of one example share a few experts) pass ``"bag"``.
@@ -116,9 +118,11 @@ def _dispatch_into(
     _check_operands(x, expert_idx, weights, lora_A, lora_B, scale)
     if expert_idx.numel() == 0:
         return out
-    if kernel == "bag" or (kernel == "auto" and _prefers_bag(expert_idx, lora_A, lora_B)):
+    if kernel == "bag":
         return _token_order_path(out, x, expert_idx, weights, lora_A, lora_B, scale)
     if kernel in ("auto", "native") and native_fits(out, x, weights, lora_A, lora_B, scale):
+        if kernel == "auto" and expert_idx.numel() < lora_A.shape[0] * BAG_BELOW_SLOTS_PER_EXPERT:
+            return native_token_dispatch_into(out, x, expert_idx, weights, lora_A, lora_B, scale)  # sparse: no sort
         return native_dispatch_into(out, x, expert_idx, weights, lora_A, lora_B, scale)
     if kernel == "native":
         raise ValueError(
@@ -126,6 +130,8 @@ def _dispatch_into(
             "B stored as a transposed contiguous [N, r, d_out], no gradient, and a machine that can build the kernel "
             "(x86-64 with AVX2/FMA and a C compiler; see glider/moe/native_kernel.py). Use kernel='auto'."
         )
+    if kernel == "auto" and _prefers_bag(expert_idx, lora_A, lora_B):
+        return _bag_path(out, x, expert_idx, weights, lora_A, lora_B, scale)
     with cpu_threads(CPU_DISPATCH_THREADS, x.device):
         return _sorted_path(out, x, expert_idx, weights, lora_A, lora_B, scale, kernel)
 

@@ -25,10 +25,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from glider.moe.dispatch import prefers_token_order
 from glider.moe.native_kernel import MAX_RANK, native_kernel
 from glider.moe.native_route import MAX_EXPERTS, MAX_K, PhatgooseKeys
 from glider.moe.stats import RoutingStats
+
+
+# Slots are counting-sorted by expert (each expert's weights read once per three tokens) for a
+# library larger than this with at least one slot per expert; a small library (it stays in
+# L2) or sparse routing goes in token order, with no sort (measured: benchmarks/README.md).
+SORT_ABOVE_LIBRARY_BYTES = 2**20
+SORT_FROM_SLOTS_PER_EXPERT = 1.0
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,8 @@ class NativeRoutedModule:
             task, n_tasks = stats.token_task, len(stats.stats.task_names)
         if mask is not None:
             mask = mask.to(torch.bool).contiguous()
-        library_bytes = n_experts * rank * (d_in + out.shape[1]) * 4
-        sorted_slots = not prefers_token_order(n_tokens * self.k, n_experts, library_bytes)
+        library_bytes = self.lora_A.numel() * 4 + self.lora_Bt.numel() * 4
+        sorted_slots = library_bytes > SORT_ABOVE_LIBRARY_BYTES and n_tokens * self.k >= n_experts * SORT_FROM_SLOTS_PER_EXPERT
         status = lib.routed_lora_f32(
             x.data_ptr(), n_tokens, d_in, xk.data_ptr(), xk.shape[1], self.keys.key_sums.data_ptr(), n_experts,
             self.keys.eps, self.weight, bias.data_ptr() if bias is not None else None, rows_per_bias, self.k,

@@ -182,11 +182,13 @@ def test_bag_kernel_refuses_to_train_a():
 
 
 def test_auto_kernel_choice(monkeypatch):
+    """The ATen rule (no native kernel): bag for sparse routing or a small library, else grouped."""
     import glider.moe.dispatch as dispatch
 
     calls = []
-    real = dispatch._token_order_path
-    monkeypatch.setattr(dispatch, "_token_order_path", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(dispatch, "native_fits", lambda *a: False)
+    real = dispatch._bag_path
+    monkeypatch.setattr(dispatch, "_bag_path", lambda *a: calls.append(1) or real(*a))
     x, idx, w, A, B, s = make_case(30, 20, 2, 4, 8, 8)  # 60 slots >= 20 experts, tiny library
     lora_dispatch(x, idx, w, A, B, s)
     assert calls == [1]

@@ -44,6 +44,19 @@ def test_token_order_native_matches_the_loop_reference(shape):
 
 
 @needs_kernel
+def test_native_auto_rule_sorted_unless_sparse(monkeypatch):
+    calls = []
+    for name in ("native_token_dispatch_into", "native_dispatch_into"):
+        real = getattr(dispatch, name)
+        monkeypatch.setattr(dispatch, name, lambda *a, name=name, real=real: calls.append(name) or real(*a))
+    with torch.inference_mode():
+        lora_dispatch(*make_case(40, 6, 2, 4, 16, 16))  # 80 slots >= 6 experts: sorted
+        lora_dispatch(*make_case(4, 20, 2, 4, 16, 16))  # 8 slots < 20 experts: token order
+        lora_dispatch(*make_case(40, 6, 2, 4, 16, 16), kernel="bag")  # token order, native
+    assert calls == ["native_dispatch_into", "native_token_dispatch_into", "native_token_dispatch_into"]
+
+
+@needs_kernel
 def test_token_order_native_is_taken_and_checks_ids(monkeypatch):
     calls = []
     real = dispatch.native_token_dispatch_into
@@ -51,7 +64,7 @@ def test_token_order_native_is_taken_and_checks_ids(monkeypatch):
     x, idx, w, A, B, s = make_case(40, 6, 3, 4, 16, 16)
     idx[::3, 1] = -1
     with torch.inference_mode():
-        out = lora_dispatch(x, idx, w, A, B, s)  # a small library: token order
+        out = lora_dispatch(x, idx, w, A, B, s, kernel="bag")
         assert calls == [1]
         torch.testing.assert_close(out, lora_loop_reference(x, idx, w, A, B, s), atol=1e-5, rtol=1e-5)
         idx[5, 0] = 6

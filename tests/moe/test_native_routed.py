@@ -58,16 +58,17 @@ def test_native_forward_equals_the_aten_path(tiny_t5, monkeypatch, router_kwargs
 
 
 @needs_kernel
-def test_large_libraries_take_the_sorted_dispatch(tiny_t5, monkeypatch):
+@pytest.mark.parametrize("seq", [5, 1])  # 20 slots >= 6 experts: sorted by expert; 4 slots < 6: token order
+def test_both_dispatch_orders_equal_the_aten_path(tiny_t5, monkeypatch, seq):
+    monkeypatch.setattr(native_routed, "SORT_ABOVE_LIBRARY_BYTES", 0)  # the tiny library counts as large
     routed = _routed(tiny_t5, local=["phatgoose"], top_k=2)
-    monkeypatch.setattr(native_routed, "prefers_token_order", lambda *a: False)
-    x = torch.randn(2, 5, 16)
+    x = torch.randn(2, seq, 16)
     layer = next(l for l in routed.layers if l.base.in_features == 16)
     with torch.inference_mode(), routed.batch(_queries(), batch_size=2):
-        sorted_out = layer(x)
+        native_out = layer(x)
         monkeypatch.setattr(MoELoRALinear, "_native", lambda self: None)
         aten_out = layer(x)
-    torch.testing.assert_close(sorted_out, aten_out, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(native_out, aten_out, atol=1e-5, rtol=1e-5)
 
 
 @needs_kernel
