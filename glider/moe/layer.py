@@ -140,6 +140,8 @@ class MoELoRALinear(WrapsFrozenLinear):
             if keys is None or keys.device.type != "cpu":
                 return None
             self._native_keys = PhatgooseKeys.from_prepared(keys, scorer.eps)
+            if keys.dtype == torch.float32:  # keep one copy: the ATen path reads a view of the padded keys
+                self.keys[scorer.key_name] = self._native_keys.padded[: keys.shape[0]]
         return self._native_keys
 
     def dispatch(self, flat: Tensor, expert_idx: Tensor, weights: Tensor, out: Tensor | None = None) -> Tensor:

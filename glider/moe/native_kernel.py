@@ -93,11 +93,11 @@ def native_kernel() -> ctypes.CDLL | None:
     if os.environ.get("GLIDER_NATIVE_KERNEL", "1") == "0":
         return None
     if not cpu_has_avx2_fma():
-        log.info("native dispatch kernel off: this CPU has no AVX2/FMA (using the grouped kernel)")
+        log.info("native kernels off: this CPU has no AVX2/FMA (using the ATen path)")
         return None
     compiler = _compiler()
     if compiler is None:
-        log.info("native dispatch kernel off: no C compiler (cc) found (using the grouped kernel)")
+        log.info("native kernels off: no C compiler (cc) found (using the ATen path)")
         return None
     try:
         target = _library_path(compiler)
@@ -106,7 +106,7 @@ def native_kernel() -> ctypes.CDLL | None:
         lib = ctypes.CDLL(str(target))
     except (OSError, subprocess.SubprocessError) as err:
         detail = getattr(err, "stderr", "") or str(err)
-        log.warning("native dispatch kernel off: building it failed (%s); using the grouped kernel", detail.strip()[:500])
+        log.warning("native kernels off: building them failed (%s); using the ATen path", detail.strip()[:500])
         return None
     lib.segment_lora_f32.argtypes = [ctypes.c_void_p] * 7 + [ctypes.c_int64] * 4
     lib.segment_lora_f32.restype = None

@@ -140,7 +140,7 @@ def test_a_failing_compiler_turns_the_kernel_off_with_a_warning(fresh_kernel_cac
     monkeypatch.setenv("CC", "false")  # exists, exits 1
     with caplog.at_level("WARNING", logger="glider"):
         assert native.native_kernel() is None
-    assert "building it failed" in caplog.text
+    assert "building them failed" in caplog.text
     assert not list(fresh_kernel_cache.glob("*.so*"))  # no partial library left behind
 
 
