@@ -118,13 +118,13 @@ def native_kernel() -> ctypes.CDLL | None:
         + [ctypes.c_void_p, ctypes.c_void_p]
     )
     lib.phatgoose_topk_f32.restype = ctypes.c_int
-    lib.routing_stats_f32.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 4 + [ctypes.c_void_p] * 2
+    lib.routing_stats_f32.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 4 + [ctypes.c_void_p] * 2 + [ctypes.c_float]
     lib.routing_stats_f32.restype = ctypes.c_int
     i64, ptr, f32 = ctypes.c_int64, ctypes.c_void_p, ctypes.c_float
     lib.routed_lora_f32.argtypes = [
         ptr, i64, i64, ptr, i64, ptr, i64, f32, f32, ptr, i64, i64,  # the router
         ptr, ptr, ptr, i64, i64, i64, ptr, ptr, ptr,  # the dispatch and its outputs
-        ptr, ptr, i64, ptr, ptr,  # the statistics
+        ptr, ptr, i64, ptr, ptr, f32,  # the statistics
     ]
     lib.routed_lora_f32.restype = ctypes.c_int
     return lib

@@ -44,6 +44,7 @@ class StatsTarget:
     stats: RoutingStats
     module: str
     token_task: Tensor  # [T] int64
+    repeat: float = 1.0  # each token stands for this many identical rows (routed once)
 
 
 @dataclass
@@ -92,8 +93,9 @@ class NativeRoutedModule:
         idx = torch.empty(n_tokens, self.k, dtype=torch.int64)
         w = torch.empty(n_tokens, self.k, dtype=torch.float32)
         sums = counts = task = None
-        n_tasks = 0
+        n_tasks, repeat = 0, 1.0
         if stats is not None:
+            repeat = stats.repeat
             sums, counts = stats.stats.buffers(stats.module)
             task, n_tasks = stats.token_task, len(stats.stats.task_names)
         if mask is not None:
@@ -106,7 +108,7 @@ class NativeRoutedModule:
             self.lora_A.data_ptr(), self.lora_Bt.data_ptr(), self.scale.data_ptr(), out.shape[1], rank, int(sorted_slots),
             out.data_ptr(), idx.data_ptr(), w.data_ptr(),
             task.data_ptr() if task is not None else None, mask.data_ptr() if mask is not None else None, n_tasks,
-            sums.data_ptr() if sums is not None else None, counts.data_ptr() if counts is not None else None,
+            sums.data_ptr() if sums is not None else None, counts.data_ptr() if counts is not None else None, repeat,
         )
         if status in (1, 2):
             return None

@@ -60,7 +60,7 @@ class RoutingStats:
         n_tokens, k = expert_idx.shape
         status = lib.routing_stats_f32(
             expert_idx.data_ptr(), weights.data_ptr(), token_task.data_ptr(), mask.data_ptr() if mask is not None else None,
-            n_tokens, k, self.num_experts, len(self.task_names), sums.data_ptr(), counts.data_ptr(),
+            n_tokens, k, self.num_experts, len(self.task_names), sums.data_ptr(), counts.data_ptr(), 1.0,
         )
         if status:
             raise ValueError(

@@ -89,3 +89,37 @@ def test_training_and_other_routers_keep_the_aten_path(tiny_t5):
     native_module = routed.layers[0]._native()
     if native_module is not None:
         assert not native_module.fits(x.reshape(10, -1))  # a gradient is needed: ATen
+
+
+@needs_kernel
+def test_rank_classification_takes_the_native_path_with_the_same_scores(tiny_t5, monkeypatch):
+    """The evaluator's scoring (encoder + decoder over B*C rows, masks, statistics) on both paths."""
+    from glider.lit.evaluation import batch_masks
+    from glider.lit.scoring import rank_classification_scores
+    from tests.moe.test_layer_fast_path import INPUT, LABELS, MASK
+
+    routed = _routed(tiny_t5, local=["phatgoose"], global_scorers=["instruction"], alpha=3.0, top_k=2)
+    labels = LABELS.repeat_interleave(2, dim=0)  # 2 choices per example
+    labels[1::2, 0] = 20
+    batch = {"input_ids": INPUT, "attention_mask": MASK, "choice_labels": labels.masked_fill(labels == 0, -100),
+             "choice_valid": torch.ones(2, 2, dtype=torch.bool)}
+    calls, once = [], []
+    real_call = native_routed.NativeRoutedModule.__call__
+    monkeypatch.setattr(native_routed.NativeRoutedModule, "__call__", lambda *a: calls.append(1) or real_call(*a))
+    real_once = MoELoRALinear._forward_native_once
+    monkeypatch.setattr(MoELoRALinear, "_forward_native_once", lambda self, *a: once.append(self.module_name) or real_once(self, *a))
+
+    def scores(stats):
+        with torch.inference_mode(), routed.batch(_queries(), 2, masks=batch_masks(batch), task_ids=torch.tensor([0, 1]), stats=stats):
+            return rank_classification_scores(routed.model, batch)
+
+    native_stats = RoutingStats(["a", "b"], N_EXPERTS)
+    native_scores = scores(native_stats)
+    assert len(calls) == len(routed.layers)  # every routed module of encoder and decoder, once
+    # the cross-attention keys and values see the encoder output once per choice: routed once per example
+    assert once and all("EncDecAttention.k" in m or "EncDecAttention.v" in m for m in once)
+    monkeypatch.setattr(MoELoRALinear, "_native", lambda self: None)
+    aten_stats = RoutingStats(["a", "b"], N_EXPERTS)
+    torch.testing.assert_close(native_scores, scores(aten_stats), atol=1e-5, rtol=1e-5)
+    for module, sums in aten_stats.weight_sums.items():
+        torch.testing.assert_close(native_stats.weight_sums[module], sums, atol=1e-5, rtol=1e-5)
