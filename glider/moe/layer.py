@@ -29,7 +29,7 @@ from glider.moe.context import RoutingContext
 from glider.moe.dispatch import lora_dispatch
 from glider.moe.merged import merged_delta
 from glider.moe.native_route import PhatgooseKeys, native_route_fits, phatgoose_topk
-from glider.moe.native_routed import NativeRoutedModule, StatsTarget
+from glider.moe.native_routed import NativeRoutedModule, native_forward
 from glider.moe.wrapped_linear import WrapsFrozenLinear
 from glider.routers.phatgoose import PhatgooseScorer
 from glider.routers.router import Router, check_finite
@@ -96,7 +96,7 @@ class MoELoRALinear(WrapsFrozenLinear):
         native = self._native()
         if native and self.context.candidates is None and native.fits(flat):
             y = y.contiguous()
-            if self._forward_native(native, flat.contiguous(), y.view(-1, y.shape[-1]), rows, seq):
+            if native_forward(native, self.context, self.module_name, flat.contiguous(), y.view(-1, y.shape[-1]), rows, seq):
                 return y
         expert_idx, weights = self.route(flat, rows, seq)  # [T, k]
         self._record(expert_idx, weights, rows, seq)
@@ -119,51 +119,6 @@ class MoELoRALinear(WrapsFrozenLinear):
                         keys, router.local[0][1], k, self.lora_A, self.lora_Bt, self.scale.float().contiguous()
                     )
         return self._native_module or None
-
-    def _forward_native(self, native: NativeRoutedModule, flat: Tensor, out: Tensor, rows: int, seq: int) -> bool:
-        """Route, record and dispatch into ``out`` in one native call; False (nothing done) on a non-finite logit.
-
-        When the rows of every example are identical copies (rank classification repeats the
-        encoder output once per answer choice, so the cross-attention keys and values see
-        C equal copies), the first copy is routed once and its expert delta added to all.
-        """
-        ctx = self.context
-        if ctx.bias is not None:
-            ctx.repeat_factor(rows)  # raises unless rows are example-major
-        copies = ctx.repeat_factor(rows) if ctx.batch_size else 1
-        if copies > 1 and self._copies_identical(flat, copies):
-            return self._forward_native_once(native, flat, out, rows, seq, copies)
-        target = None
-        if ctx.stats is not None and ctx.task_ids is not None:
-            target = StatsTarget(ctx.stats, self.module_name, ctx.token_tasks(rows, seq))
-        return native(flat, out, ctx.bias, ctx.token_mask(rows, seq), target) is not None
-
-    def _copies_identical(self, flat: Tensor, copies: int) -> bool:
-        """Whether each example's ``copies`` consecutive row blocks are equal to its first."""
-        blocks = flat.view(self.context.batch_size, copies, -1)
-        last = flat.shape[-1]  # first compare each block's last token (decoder copies differ there): cheap
-        if not torch.equal(blocks[:, 1, -last:], blocks[:, 0, -last:]):
-            return False
-        return torch.equal(blocks[:, 1:], blocks[:, :1].expand(-1, copies - 1, -1))
-
-    def _forward_native_once(
-        self, native: NativeRoutedModule, flat: Tensor, out: Tensor, rows: int, seq: int, copies: int
-    ) -> bool:
-        """The native forward on each example's first copy; its delta added to every copy."""
-        ctx = self.context
-        batch = ctx.batch_size
-        first = flat.view(batch, copies, -1)[:, 0].reshape(batch * seq, -1)  # [B*seq, d_in]
-        mask = ctx.token_mask(rows, seq)
-        mask = mask.view(batch, copies, seq)[:, 0].reshape(-1) if mask is not None else None
-        target = None
-        if ctx.stats is not None and ctx.task_ids is not None:
-            tasks = ctx.token_tasks(rows, seq).view(batch, copies, seq)[:, 0].reshape(-1)
-            target = StatsTarget(ctx.stats, self.module_name, tasks, repeat=float(copies))
-        delta = out.new_zeros(batch * seq, out.shape[1])
-        if native(first, delta, ctx.bias, mask, target) is None:
-            return False
-        out.view(batch, copies, -1).add_(delta.view(batch, 1, -1))
-        return True
 
     def _phatgoose_keys(self) -> PhatgooseKeys | None:
         """This module's keys in the native router's layout, when the only local scorer is Phatgoose on CPU."""

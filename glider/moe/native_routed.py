@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from glider.moe.context import RoutingContext
 from glider.moe.native_kernel import MAX_RANK, native_kernel
 from glider.moe.native_route import MAX_EXPERTS, MAX_K, PhatgooseKeys
 from glider.moe.stats import RoutingStats
@@ -117,3 +118,53 @@ class NativeRoutedModule:
         if status:
             raise RuntimeError(f"the native routed kernel failed with status {status} (3: sizes, 5: out of memory)")
         return idx, w
+
+
+def native_forward(
+    native: NativeRoutedModule, ctx: RoutingContext, module: str, flat: Tensor, out: Tensor, rows: int, seq: int
+) -> bool:
+    """One routed module's forward on this batch (the routing context's bias, masks and
+    statistics) into ``out``; False (nothing done) on a non-finite logit.
+
+    When the rows of every example are identical copies (rank classification repeats the
+    encoder output once per answer choice, so the cross-attention keys and values see C
+    equal copies), the first copy is routed once and its expert delta added to all.
+    """
+    if ctx.bias is not None:
+        ctx.repeat_factor(rows)  # raises unless rows are example-major
+    copies = ctx.repeat_factor(rows) if ctx.batch_size else 1
+    if copies > 1 and copies_identical(flat, ctx.batch_size, copies):
+        return forward_first_copy(native, ctx, module, flat, out, rows, seq, copies)
+    target = None
+    if ctx.stats is not None and ctx.task_ids is not None:
+        target = StatsTarget(ctx.stats, module, ctx.token_tasks(rows, seq))
+    return native(flat, out, ctx.bias, ctx.token_mask(rows, seq), target) is not None
+
+
+def copies_identical(flat: Tensor, batch: int, copies: int) -> bool:
+    """Whether each example's ``copies`` consecutive row blocks of ``flat`` equal its first."""
+    blocks = flat.view(batch, copies, -1)
+    last = flat.shape[-1]  # first compare each block's last token (decoder copies differ there): cheap
+    if not torch.equal(blocks[:, 1, -last:], blocks[:, 0, -last:]):
+        return False
+    return torch.equal(blocks[:, 1:], blocks[:, :1].expand(-1, copies - 1, -1))
+
+
+def forward_first_copy(
+    native: NativeRoutedModule, ctx: RoutingContext, module: str, flat: Tensor, out: Tensor, rows: int, seq: int,
+    copies: int,
+) -> bool:
+    """The native forward on each example's first copy; its delta added to every copy."""
+    batch = ctx.batch_size
+    first = flat.view(batch, copies, -1)[:, 0].reshape(batch * seq, -1)  # [B*seq, d_in]
+    mask = ctx.token_mask(rows, seq)
+    mask = mask.view(batch, copies, seq)[:, 0].reshape(-1) if mask is not None else None
+    target = None
+    if ctx.stats is not None and ctx.task_ids is not None:
+        tasks = ctx.token_tasks(rows, seq).view(batch, copies, seq)[:, 0].reshape(-1)
+        target = StatsTarget(ctx.stats, module, tasks, repeat=float(copies))
+    delta = out.new_zeros(batch * seq, out.shape[1])
+    if native(first, delta, ctx.bias, mask, target) is None:
+        return False
+    out.view(batch, copies, -1).add_(delta.view(batch, 1, -1))
+    return True

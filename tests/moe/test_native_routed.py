@@ -106,8 +106,8 @@ def test_rank_classification_takes_the_native_path_with_the_same_scores(tiny_t5,
     calls, once = [], []
     real_call = native_routed.NativeRoutedModule.__call__
     monkeypatch.setattr(native_routed.NativeRoutedModule, "__call__", lambda *a: calls.append(1) or real_call(*a))
-    real_once = MoELoRALinear._forward_native_once
-    monkeypatch.setattr(MoELoRALinear, "_forward_native_once", lambda self, *a: once.append(self.module_name) or real_once(self, *a))
+    real_once = native_routed.forward_first_copy
+    monkeypatch.setattr(native_routed, "forward_first_copy", lambda n, ctx, module, *a: once.append(module) or real_once(n, ctx, module, *a))
 
     def scores(stats):
         with torch.inference_mode(), routed.batch(_queries(), 2, masks=batch_masks(batch), task_ids=torch.tensor([0, 1]), stats=stats):
