@@ -10,8 +10,8 @@ in three variants, interleaved in a fresh random order each repetition:
 - ``bare``:   the backbone without experts;
 - ``routed``: GLIDER over N random experts (Phatgoose gates + 3 * instruction scores,
               top-2) inside ``RoutedSeq2Seq.batch``, with the routing statistics the
-              evaluator records (``RoutingStats``), i.e. what ``RoutedEvaluator.test_step``
-              runs;
+              evaluator records (one ``RoutingStats`` accumulating over the batches, as
+              ``RoutedEvaluator`` keeps it), i.e. what ``RoutedEvaluator.test_step`` runs;
 - ``routed, no stats``: the same without routing statistics;
 - with ``--candidates M``, also ``routed, M candidates``: ``routed`` with
   ``router.candidates=M`` (each example's M best experts by global score are the only
@@ -56,8 +56,10 @@ def measure(shape: EvalShape, n_experts: int, repeats: int, clock, candidates: i
     masks = [batch["attention_mask"], decoder_mask(batch)]
     task_ids = torch.zeros(shape.batch_size, dtype=torch.long)
 
+    stats_of_the_run = RoutingStats(["heldout"], n_experts)  # one per evaluation, as RoutedEvaluator keeps it
+
     def run_routed(record: bool, n_candidates: int | None = None) -> torch.Tensor:
-        stats = RoutingStats(["heldout"], n_experts) if record else None
+        stats = stats_of_the_run if record else None
         routed.router.candidates = n_candidates
         with routed.batch(queries, shape.batch_size, masks=masks, task_ids=task_ids, stats=stats):
             return rank_classification_scores(routed.model, batch)
