@@ -3,7 +3,7 @@
     out[t] += sum_j  w[t, j] s[e] B[e] (A[e] x[t]),   e = expert_idx[t, j]      (float32, CPU)
 
 One call does every slot, with no per-expert Python or ATen call
-(``glider/moe/native/segment_lora.c``): ``segment_lora_f32`` takes the slots sorted by
+(``glider/moe/native/segment_lora.c``): ``sorted_lora_f32`` counting-sorts the slots by
 expert and runs each expert's slots three tokens at a time, reading ``A[e]`` and ``B[e]``
 once per three tokens (large libraries); ``token_lora_f32`` goes in token order with no
 sort (small libraries, sparse routing, per-example candidates). A third kernel
@@ -108,10 +108,9 @@ def native_kernel() -> ctypes.CDLL | None:
         detail = getattr(err, "stderr", "") or str(err)
         log.warning("native kernels off: building them failed (%s); using the ATen path", detail.strip()[:500])
         return None
-    lib.segment_lora_f32.argtypes = [ctypes.c_void_p] * 7 + [ctypes.c_int64] * 4
-    lib.segment_lora_f32.restype = None
-    lib.token_lora_f32.argtypes = [ctypes.c_void_p] * 7 + [ctypes.c_int64] * 6
-    lib.token_lora_f32.restype = ctypes.c_int
+    for name in ("token_lora_f32", "sorted_lora_f32"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p] * 7 + [ctypes.c_int64] * 6
+        getattr(lib, name).restype = ctypes.c_int
     lib.phatgoose_topk_f32.argtypes = (
         [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
         + [ctypes.c_float, ctypes.c_float, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
@@ -154,6 +153,21 @@ def native_token_dispatch_into(
     out: Tensor, x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor
 ) -> Tensor:
     """``out += dispatch`` in place, in token order, with the native kernel (call :func:`native_fits` first)."""
+    return _native_dispatch("token_lora_f32", out, x, expert_idx, weights, lora_A, lora_B, scale)
+
+
+def native_dispatch_into(
+    out: Tensor, x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor
+) -> Tensor:
+    """``out += dispatch`` in place, slots counting-sorted by expert in C, with the native kernel (call
+    :func:`native_fits` first)."""
+    return _native_dispatch("sorted_lora_f32", out, x, expert_idx, weights, lora_A, lora_B, scale)
+
+
+def _native_dispatch(
+    kernel: str, out: Tensor, x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor
+) -> Tensor:
+    """One call of a native dispatch kernel (token order or sorted; both check the expert ids)."""
     lib = native_kernel()
     if lib is None:
         raise RuntimeError("the native dispatch kernel is not available on this machine")
@@ -163,33 +177,12 @@ def native_token_dispatch_into(
     scale = scale.to(torch.float32).contiguous()
     x = x.contiguous()
     lora_Bt = lora_B.transpose(1, 2)  # [N, r, d_out], contiguous (checked by native_fits)
-    status = lib.token_lora_f32(
+    status = getattr(lib, kernel)(
         x.data_ptr(), lora_A.data_ptr(), lora_Bt.data_ptr(), out.data_ptr(), experts.data_ptr(), weights.data_ptr(),
         scale.data_ptr(), experts.shape[0], experts.shape[1], lora_A.shape[0], x.shape[1], out.shape[1], lora_A.shape[1],
     )
-    if status:
+    if status == 1:
         raise ValueError(f"expert_idx holds ids >= {lora_A.shape[0]}, the number of experts in lora_A, or < -1")
-    return out
-
-
-def native_dispatch_into(out: Tensor, x: Tensor, expert_idx: Tensor, weights: Tensor, lora_A: Tensor, lora_B: Tensor, scale: Tensor) -> Tensor:
-    """``out += dispatch`` in place, slots sorted by expert, with the native kernel (call :func:`native_fits` first)."""
-    lib = native_kernel()
-    if lib is None:
-        raise RuntimeError("the native dispatch kernel is not available on this machine")
-    k = expert_idx.shape[-1]
-    flat = expert_idx.reshape(-1)
-    order = torch.argsort(flat)  # by expert; -1 slots first (skipped by the kernel)
-    experts = flat[order].to(torch.int64).contiguous()
-    if experts.numel() and int(experts[-1]) >= lora_A.shape[0]:
-        raise ValueError(f"expert_idx holds ids >= {lora_A.shape[0]}, the number of experts in lora_A")
-    _check_out(out, x, lora_B)
-    tokens = (order // k).to(torch.int64).contiguous()
-    coef = (weights.reshape(-1)[order].float() * scale[experts.clamp(min=0)].float()).contiguous()
-    x = x.contiguous()
-    lora_Bt = lora_B.transpose(1, 2)  # [N, r, d_out], contiguous (checked by native_fits)
-    lib.segment_lora_f32(
-        x.data_ptr(), lora_A.data_ptr(), lora_Bt.data_ptr(), out.data_ptr(), tokens.data_ptr(), experts.data_ptr(), coef.data_ptr(),
-        experts.numel(), x.shape[1], out.shape[1], lora_A.shape[1],
-    )
+    if status:
+        raise MemoryError("the native dispatch kernel could not allocate its slot buffers")
     return out

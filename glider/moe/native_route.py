@@ -56,6 +56,17 @@ def native_route_fits(x: Tensor, keys: PhatgooseKeys, k: int) -> bool:
     return native_kernel() is not None
 
 
+def router_inputs(x: Tensor, keys: PhatgooseKeys, bias: Tensor | None) -> tuple[Tensor, Tensor | None, int]:
+    """The router kernel's inputs: ``x K^T [T, N_pad]``, the bias as float32 ``[B, N]``, and tokens per bias row."""
+    n_tokens = x.shape[0]
+    xk = F.linear(x, keys.padded)  # [T, N_pad]
+    if bias is None:
+        return xk, None, 1
+    if bias.shape[-1] != keys.num_experts or n_tokens % bias.shape[0]:
+        raise ValueError(f"bias {tuple(bias.shape)} does not fit {n_tokens} tokens and {keys.num_experts} experts")
+    return xk, bias.to(torch.float32).contiguous(), n_tokens // bias.shape[0]
+
+
 def phatgoose_topk(
     x: Tensor, keys: PhatgooseKeys, k: int, weight: float = 1.0, bias: Tensor | None = None
 ) -> tuple[Tensor, Tensor] | None:
@@ -72,13 +83,7 @@ def phatgoose_topk(
         raise RuntimeError("the native router kernel is not available on this machine")
     x = x.contiguous()
     n_tokens, d_in = x.shape
-    xk = F.linear(x, keys.padded)  # [T, N_pad]
-    rows_per_bias = 1
-    if bias is not None:
-        if bias.shape[-1] != keys.num_experts or n_tokens % bias.shape[0]:
-            raise ValueError(f"bias {tuple(bias.shape)} does not fit {n_tokens} tokens and {keys.num_experts} experts")
-        bias = bias.to(torch.float32).contiguous()
-        rows_per_bias = n_tokens // bias.shape[0]
+    xk, bias, rows_per_bias = router_inputs(x, keys, bias)
     idx = torch.empty(n_tokens, k, dtype=torch.int64)
     w = torch.empty(n_tokens, k, dtype=torch.float32)
     status = lib.phatgoose_topk_f32(

@@ -9,7 +9,7 @@ frozen layer's output, which nothing downstream reads (attention masks them, sco
 skips them), and no routing cost is paid for them.
 
 This is what :meth:`glider.moe.layer.MoELoRALinear.forward` does with ``route``,
-``_record`` and ``dispatch``, as the GEMM ``x K^T`` (see :mod:`glider.moe.native_route`)
+``_record`` and ``dispatch``, as the GEMM ``x K^T`` (:func:`glider.moe.native_route.router_inputs`)
 plus ``native/routed_layer.c``: no per-op Python and ATen cost, which at t5_tiny sizes
 (d_model 64) is most of the routed time. Same routing, statistics and output as the ATen
 path (tests: to 1e-5). It applies to inference on float32 CPU tensors, for routers whose
@@ -22,12 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from glider.moe.context import RoutingContext
 from glider.moe.native_kernel import MAX_RANK, native_kernel
-from glider.moe.native_route import MAX_EXPERTS, MAX_K, PhatgooseKeys
+from glider.moe.native_route import MAX_EXPERTS, MAX_K, PhatgooseKeys, router_inputs
 from glider.moe.stats import RoutingStats
 
 
@@ -86,11 +85,7 @@ class NativeRoutedModule:
         lib = native_kernel()
         n_tokens, d_in = x.shape
         n_experts, rank, _ = self.lora_A.shape
-        xk = F.linear(x, self.keys.padded)  # [T, N_pad]
-        rows_per_bias = 1
-        if bias is not None:
-            bias = bias.to(torch.float32).contiguous()
-            rows_per_bias = n_tokens // bias.shape[0]
+        xk, bias, rows_per_bias = router_inputs(x, self.keys, bias)
         idx = torch.empty(n_tokens, self.k, dtype=torch.int64)
         w = torch.empty(n_tokens, self.k, dtype=torch.float32)
         sums = counts = task = None

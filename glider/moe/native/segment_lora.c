@@ -19,6 +19,7 @@
 
    A slot with expert -1 does no work. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <immintrin.h>
 
 #define TB 3      /* tokens per register block */
@@ -163,6 +164,37 @@ void segment_lora_f32(const float *x, const float *A, const float *Bt, float *ou
         }
         block(A + e * r * din, Bt + e * r * dout, xs, os, coef, nt, din, dout, r);
     }
+}
+
+/* Sorted by expert: expert_idx and weights are [T, k], scale [N]; the slots are counting-sorted
+   by expert (stable: tokens in order within an expert; -1 slots dropped), then segment_lora_f32.
+   Returns 1 (and does nothing) when an expert id is >= N or < -1, 2 when out of memory, else 0. */
+int sorted_lora_f32(const float *x, const float *A, const float *Bt, float *out,
+                    const int64_t *expert_idx, const float *weights, const float *scale, int64_t T, int64_t k,
+                    int64_t N, int64_t din, int64_t dout, int64_t r) {
+    const int64_t S = T * k;
+    for (int64_t s = 0; s < S; ++s)
+        if (expert_idx[s] >= N || expert_idx[s] < -1) return 1;
+    int64_t *start = calloc((size_t)N + 1, sizeof(int64_t));
+    int64_t *slot_token = malloc((size_t)S * sizeof(int64_t) + 1), *slot_expert = malloc((size_t)S * sizeof(int64_t) + 1);
+    float *slot_coef = malloc((size_t)S * sizeof(float) + 1);
+    if (!start || !slot_token || !slot_expert || !slot_coef) {
+        free(start); free(slot_token); free(slot_expert); free(slot_coef);
+        return 2;
+    }
+    for (int64_t s = 0; s < S; ++s)
+        if (expert_idx[s] >= 0) ++start[expert_idx[s] + 1];
+    for (int64_t e = 0; e < N; ++e) start[e + 1] += start[e];
+    const int64_t used = start[N];
+    for (int64_t s = 0; s < S; ++s) {
+        const int64_t e = expert_idx[s];
+        if (e < 0) continue;
+        const int64_t at = start[e]++;
+        slot_token[at] = s / k; slot_expert[at] = e; slot_coef[at] = weights[s] * scale[e];
+    }
+    segment_lora_f32(x, A, Bt, out, slot_token, slot_expert, slot_coef, used, din, dout, r);
+    free(start); free(slot_token); free(slot_expert); free(slot_coef);
+    return 0;
 }
 
 /* Token order: expert_idx and weights are [T, k], scale [N];
