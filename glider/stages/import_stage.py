@@ -23,7 +23,7 @@ from omegaconf import DictConfig
 from glider.backbone import fingerprint
 from glider.data.source import TaskSource
 from glider.errors import ConfigError, GliderError
-from glider.library.convert import IMPORTERS, ImportItem
+from glider.library.convert import IMPORTERS, BackboneLayout, ImportItem, Importer
 from glider.library.expert import Expert
 from glider.library.library import ExpertLibrary
 from glider.library.stack import check_fits
@@ -66,8 +66,8 @@ def read_task_list(cfg: DictConfig) -> list[str] | None:
     raise ConfigError(f"library.import_.tasks_file={path} must hold a JSON object, a JSON list or one task per line.")
 
 
-def backbone_shapes(ctx: StageContext) -> dict[str, tuple[int, int]]:
-    """(d_out, d_in) of every targeted layer, without loading pretrained weights (meta device)."""
+def backbone_layout(ctx: StageContext) -> BackboneLayout:
+    """(d_out, d_in) of every targeted layer and every weight name, without loading pretrained weights (meta device)."""
     model_cfg = ctx.model_cfg
     if model_cfg.source == "tiny":
         from glider.stages.backbone_stage import run_backbone
@@ -87,7 +87,7 @@ def backbone_shapes(ctx: StageContext) -> dict[str, tuple[int, int]]:
                               "model.name_or_path to a local directory.") from None
         with torch.device("meta"):
             model = AutoModelForSeq2SeqLM.from_config(config)
-    return module_shapes(model, ctx.target_modules)
+    return BackboneLayout(shapes=module_shapes(model, ctx.target_modules), weights=frozenset(model.state_dict()))
 
 
 def samples_source(ctx: StageContext, cfg: DictConfig) -> TaskSource:
@@ -108,11 +108,15 @@ def sample_inputs(ctx: StageContext, source: TaskSource, task: str, n: int) -> t
 
 
 def import_card(ctx: StageContext, item: ImportItem, expert: Expert, fmt: str, samples: list[str], note: str | None) -> dict[str, Any]:
+    fingerprints = {"import": fingerprint(item.fingerprint)}
+    if expert.prototypes:  # released Arrow prototypes: the prototypes stage keeps them (current for this import)
+        fingerprints["prototypes"] = fingerprints["import"]
     card: dict[str, Any] = {
         "samples": samples,
-        "fingerprints": {"import": fingerprint(item.fingerprint)},
+        "fingerprints": fingerprints,
         "import": {"format": fmt, "path": str(item.path), "index": item.index, "rank": expert.rank, "lora_alpha": expert.lora_alpha},
         "gates_imported": bool(expert.gates),
+        "prototypes_imported": bool(expert.prototypes),
         "base_model": ctx.backbone_identity()["id"],
     }
     if note:
@@ -120,18 +124,40 @@ def import_card(ctx: StageContext, item: ImportItem, expert: Expert, fmt: str, s
     return card
 
 
+def make_importer(cfg: DictConfig, layout: BackboneLayout) -> Importer:
+    """The converter of ``library.import_.format`` (``lora_gate`` only for released GLIDER files)."""
+    fmt, lora_gate = str(cfg.format), str(cfg.get("lora_gate") or "phatgoose")
+    extra = {}
+    if fmt == "glider":
+        extra["lora_gate"] = lora_gate
+    elif lora_gate != "phatgoose":
+        raise ConfigError(f"library.import_.lora_gate={lora_gate} applies to released GLIDER files (format=glider), not format={fmt}.")
+    return IMPORTERS[fmt](Path(str(cfg.path)).expanduser(), layout, read_task_list(cfg), cfg.get("lora_alpha"), **extra)
+
+
+def check_all(importer: Importer, items: list[ImportItem]) -> None:
+    """Every expert's keys, shapes and structure, before anything is written (a bad file leaves the library as it was)."""
+    for item in items:
+        importer.parse(item).check(item.name, item.path)
+
+
 def run_import(ctx: StageContext) -> ExpertLibrary:
     """Import every expert of the configured checkpoint(s) that is missing or stale in the library."""
     cfg = import_config(ctx)
     fmt = str(cfg.format)
-    shapes = backbone_shapes(ctx)
-    importer = IMPORTERS[fmt](Path(str(cfg.path)).expanduser(), shapes, read_task_list(cfg), cfg.get("lora_alpha"))
+    layout = backbone_layout(ctx)
+    shapes = layout.shapes
+    importer = make_importer(cfg, layout)
     plan = importer.plan()
+    if importer.skipped:
+        log.info("import: %d item(s) in %s are not among library.import_.tasks and were skipped: %s (name them in "
+                 "library.import_.tasks to import them)", len(importer.skipped), cfg.path, ", ".join(importer.skipped))
     library = ctx.open_library(create=True)
     todo = [i for i in plan if i.name not in library or library.card(i.name).get("fingerprints", {}).get("import") != fingerprint(i.fingerprint)]
     if not todo:
         log.info("import: all %d %s experts from %s are current in %s", len(plan), fmt, cfg.path, library.root)
         return library
+    check_all(importer, todo)
     describe = ctx.cfg.library.describe
     n_samples = int(describe.k) + int(describe.retrieval_inputs) + int(describe.probe_queries)
     source = samples_source(ctx, cfg) if cfg.get("samples", True) else None
@@ -144,7 +170,7 @@ def run_import(ctx: StageContext) -> ExpertLibrary:
             log.warning("import: %s: %s", item.name, note)
         expert.card = import_card(ctx, item, expert, fmt, samples, note)
         library.add(expert)
-        log.info("import: [%d/%d] %s (rank %d, %d modules, gates: %s)", n, len(todo), item.name, expert.rank, len(expert.lora_A),
-                 "imported" if expert.gates else "none")
+        log.info("import: [%d/%d] %s (rank %d, %d modules, gates: %s, Arrow prototypes: %s)", n, len(todo), item.name, expert.rank,
+                 len(expert.lora_A), "imported" if expert.gates else "none", "imported" if expert.prototypes else "none")
     return library
 
