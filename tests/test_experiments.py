@@ -92,6 +92,18 @@ def test_t0_heldin_reads_the_released_experts_and_embeddings(world: dict[str, Pa
 
 
 @pytest.mark.slow
+def test_routing_statistics_run(world: dict[str, Path]) -> None:
+    """paper-eval.sh's routing-statistics lines: the same setting on three tasks, statistics written per task and module."""
+    from glider.report.routing_stats_file import load_routing_stats
+
+    cfg, result = _run(world, "t0_heldin", *_p3(world, "lib-p3"), "eval.heatmaps=true", "task.eval_tasks=[p3agnews,p3samsum]")
+    stats, experts = load_routing_stats(Path(result.files["routing_stats"]))
+    assert experts == P3_EXPERTS and stats.task_names == ["p3agnews", "p3samsum"]
+    modules, mean = stats.mean_weights("p3samsum")
+    assert len(modules) == len(tiny_shapes(cfg.model.config)) and torch.allclose(mean.sum(-1), torch.ones(len(modules)), atol=1e-4)
+
+
+@pytest.mark.slow
 def test_t0_heldout(world: dict[str, Path]) -> None:
     cfg, result = _run(world, "t0_heldout", *_p3(world, "lib-p3-heldout"))
     assert cfg.router.alpha == 3 and set(result.scores) == set(HELDOUT)

@@ -25,7 +25,7 @@ from glider.data.source import TaskSource
 from glider.errors import ConfigError, GliderError
 from glider.library.convert import IMPORTERS, BackboneLayout, ImportItem, Importer
 from glider.library.expert import Expert
-from glider.library.library import ExpertLibrary
+from glider.library.library import INDEX, ExpertLibrary
 from glider.library.stack import check_fits
 from glider.moe.inject import module_shapes
 from glider.stages.context import StageContext
@@ -152,12 +152,14 @@ def run_import(ctx: StageContext) -> ExpertLibrary:
     if importer.skipped:
         log.info("import: %d item(s) in %s are not among library.import_.tasks and were skipped: %s (name them in "
                  "library.import_.tasks to import them)", len(importer.skipped), cfg.path, ", ".join(importer.skipped))
+    existing = ExpertLibrary.open(ctx.library_dir, check=False) if (ctx.library_dir / INDEX).is_file() else None
+    todo = [i for i in plan if existing is None or i.name not in existing
+            or existing.card(i.name).get("fingerprints", {}).get("import") != fingerprint(i.fingerprint)]
+    if existing is not None and not todo:
+        log.info("import: all %d %s experts from %s are current in %s", len(plan), fmt, cfg.path, existing.root)
+        return existing
+    check_all(importer, todo)  # before the library is created or touched
     library = ctx.open_library(create=True)
-    todo = [i for i in plan if i.name not in library or library.card(i.name).get("fingerprints", {}).get("import") != fingerprint(i.fingerprint)]
-    if not todo:
-        log.info("import: all %d %s experts from %s are current in %s", len(plan), fmt, cfg.path, library.root)
-        return library
-    check_all(importer, todo)
     describe = ctx.cfg.library.describe
     n_samples = int(describe.k) + int(describe.retrieval_inputs) + int(describe.probe_queries)
     source = samples_source(ctx, cfg) if cfg.get("samples", True) else None
