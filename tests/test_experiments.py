@@ -142,3 +142,32 @@ def test_t0_merged_from_the_released_merged_checkpoint(world: dict[str, Path]) -
     cfg, result = _run(world, "t0_merged", f"task.data_dir={world['t0']}", f"library.dir={world['root'] / 'lib-p3-merged'}")
     assert cfg.router.name == "merged" and set(result.scores) == set(P3_EXPERTS)
     assert ExpertLibrary.open(world["root"] / "lib-p3-merged").names == ["merged_experts"]
+
+
+SETTING_DATA = {"t0_heldin": "t0", "t0_heldout": "t0", "t0_bbh": "bbh", "t0_bbl": "bbl"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("experiment", list(SETTING_DATA))
+@pytest.mark.parametrize("rule", ["k1", "k3", "p025", "p050", "p075"])
+def test_selection_ablation_rows(world: dict[str, Path], experiment: str, rule: str) -> None:
+    """paper-eval.sh section 2: each T0 setting with top-1/top-3 and top-p 0.25/0.5/0.75 (one job of ablation=selection)."""
+    data = SETTING_DATA[experiment]
+    cfg, result = _run(world, experiment, *_p3(world, f"lib-sel-{data}", data), "ablation=selection", f"selection.rule={rule}",
+                       "task.eval_tasks=[p3agnews,p3imdb]" if experiment == "t0_heldin" else "eval.examples_per_task=1")
+    assert (cfg.router.top_p is None) == rule.startswith("k") and result.scores
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("line,overrides,keys", [
+    ("25: T0 experts on two BBL tasks, bigbench-v2 queries, alpha 100", ["experiment=t0_bbl", "task.eval_tasks=[bbwinowhy]", "router.alpha=100",
+     "instructions.embeddings.queries=${paths.released_dir}/gpt-generated-instruction-nomic-embeddings/bigbench-v2"], {"bbwinowhy"}),
+    ("36: Arrow on a BBL task", ["experiment=t0_arrow", "task=bbl", "task.eval_tasks=[bboperators]"], {"bboperators"}),
+    ("18: Phatgoose on held-out", ["experiment=t0_heldout", "router=phatgoose"], set(HELDOUT)),
+])
+def test_other_lines_of_paper_eval(world: dict[str, Path], line: str, overrides: list[str], keys: set[str]) -> None:
+    experiment = overrides[0].split("=", 1)[1]
+    data = "bbl" if "bbl" in " ".join(overrides) else "t0"
+    library = {"t0_arrow": "lib-p3-arrow-bbl" if data == "bbl" else "lib-p3-arrow"}.get(experiment, f"lib-line-{data}")
+    _, result = _run(world, experiment, *overrides[1:], *_p3(world, library, data))
+    assert set(result.scores) == keys, line

@@ -119,7 +119,8 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
         if needs_samples and len(card.get("samples", [])) < k:
             raise LibraryError(
                 f"Expert '{name}' keeps {len(card.get('samples', []))} sample inputs in its card.json but describe needs "
-                f"K={k}. Re-import it with samples (or lower library.describe.k)."
+                f"K={k}. Re-import it with samples: library.import_.samples=true (and library.import_.samples_source=... when the "
+                f"run's task source lacks its task), or lower library.describe.k."
             )
     how = check_sample_choice(str(cfg.get("sample_choice", "first")))  # before any embedding work
     pools = {name: embed_pool(embedder, card.get("samples", []), k + n_inputs) for name, card in cards.items()}

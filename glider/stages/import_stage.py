@@ -107,8 +107,26 @@ def sample_inputs(ctx: StageContext, source: TaskSource, task: str, n: int) -> t
         return [], f"no sample inputs: the training data of '{task}' is not available ({str(err).split('. ')[0]})."
 
 
-def import_card(ctx: StageContext, item: ImportItem, expert: Expert, fmt: str, samples: list[str], note: str | None) -> dict[str, Any]:
-    fingerprints = {"import": fingerprint(item.fingerprint)}
+def wants_samples(ctx: StageContext, cfg: DictConfig) -> bool:
+    """``library.import_.samples``: true, false, or auto = whether the configured llm writes instructions from samples."""
+    value = cfg.get("samples", "auto")
+    if value == "auto":
+        from glider.stages.describe_stage import make_writer
+
+        return bool(getattr(make_writer(ctx), "needs_samples", True))
+    if not isinstance(value, bool):
+        raise ConfigError(f"library.import_.samples must be true, false or auto, got {value!r}.")
+    return value
+
+
+def import_fingerprint(item: ImportItem, samples: bool) -> str:
+    """What makes an imported expert current: its source and options, and whether its card keeps sample inputs."""
+    return fingerprint({**item.fingerprint, "samples": samples})
+
+
+def import_card(ctx: StageContext, item: ImportItem, expert: Expert, fmt: str, samples: list[str], note: str | None,
+                want_samples: bool) -> dict[str, Any]:
+    fingerprints = {"import": import_fingerprint(item, want_samples)}
     if expert.prototypes:  # released Arrow prototypes: the prototypes stage keeps them (current for this import)
         fingerprints["prototypes"] = fingerprints["import"]
     card: dict[str, Any] = {
@@ -152,9 +170,10 @@ def run_import(ctx: StageContext) -> ExpertLibrary:
     if importer.skipped:
         log.info("import: %d item(s) in %s are not among library.import_.tasks and were skipped: %s (name them in "
                  "library.import_.tasks to import them)", len(importer.skipped), cfg.path, ", ".join(importer.skipped))
+    want_samples = wants_samples(ctx, cfg)
     existing = ExpertLibrary.open(ctx.library_dir, check=False) if (ctx.library_dir / INDEX).is_file() else None
     todo = [i for i in plan if existing is None or i.name not in existing
-            or existing.card(i.name).get("fingerprints", {}).get("import") != fingerprint(i.fingerprint)]
+            or existing.card(i.name).get("fingerprints", {}).get("import") != import_fingerprint(i, want_samples)]
     if existing is not None and not todo:
         log.info("import: all %d %s experts from %s are current in %s", len(plan), fmt, cfg.path, existing.root)
         return existing
@@ -162,15 +181,17 @@ def run_import(ctx: StageContext) -> ExpertLibrary:
     library = ctx.open_library(create=True)
     describe = ctx.cfg.library.describe
     n_samples = int(describe.k) + int(describe.retrieval_inputs) + int(describe.probe_queries)
-    source = samples_source(ctx, cfg) if cfg.get("samples", True) else None
+    source = samples_source(ctx, cfg) if want_samples else None
     log.info("import: %d of %d %s expert(s) from %s into %s", len(todo), len(plan), fmt, cfg.path, library.root)
     for n, item in enumerate(todo, 1):
         expert = importer.load(item)
         check_fits(expert, shapes)
-        samples, note = sample_inputs(ctx, source, item.task, n_samples) if source is not None else ([], "no sample inputs: library.import_.samples=false.")
-        if note:
+        samples, note = sample_inputs(ctx, source, item.task, n_samples) if source is not None else (
+            [], f"no sample inputs: library.import_.samples={cfg.get('samples', 'auto')} with llm={ctx.cfg.llm._target_.rsplit('.', 1)[-1]} "
+                "(set library.import_.samples=true to keep them; the experts are then re-imported with samples).")
+        if note and source is not None:
             log.warning("import: %s: %s", item.name, note)
-        expert.card = import_card(ctx, item, expert, fmt, samples, note)
+        expert.card = import_card(ctx, item, expert, fmt, samples, note, want_samples)
         library.add(expert)
         log.info("import: [%d/%d] %s (rank %d, %d modules, gates: %s, Arrow prototypes: %s)", n, len(todo), item.name, expert.rank,
                  len(expert.lora_A), "imported" if expert.gates else "none", "imported" if expert.prototypes else "none")
