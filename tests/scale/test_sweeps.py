@@ -73,7 +73,7 @@ def test_submitit_local_runs_a_two_job_sweep(world: World) -> None:
 @pytest.mark.slow
 def test_selection_ablation_sweep(world: World) -> None:
     """ablation=selection is a multirun by itself: one job per selection rule, each with its router's top-k/top-p."""
-    glider(world.root, "ablation=selection", "hydra.sweeper.params.selection.rule=k1,p050", "stage=eval", "logger=csv",
+    glider(world.root, "ablation=selection", "selection.rule=k1,p050", "stage=eval", "logger=csv",
            "eval.heatmaps=false", *TINY)
     (sweep,) = sorted((world.root / "outputs" / "experiments").glob("selection_synthetic_glider/*"))[-1:]
     jobs = sorted(p.parent.name for p in sweep.glob("*/summary.json"))
