@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 
-from glider.data.flan_names import FLAN_TASKS
+from glider.data.flan_names import FLAN_TASKS, FLAN_V2_WITHOUT_ROWS
 from glider.data.flan_options import parse_options
 from glider.data.raw_source import RawTaskSource
 from glider.data.raw_task import RawTask, Rendered, Template
 from glider.data.rows import Rows, find_local_split, hub_reachable
-from glider.errors import ConfigError
+from glider.errors import ConfigError, DataError
 
 log = logging.getLogger("glider")
 
@@ -141,6 +141,12 @@ class FlanTaskSource(RawTaskSource):
         if directory is not None and directory.is_dir():
             return find_local_split(directory, split)
         if self.hub and self.cache_dir is not None and hub_reachable():
+            if task.name in FLAN_V2_WITHOUT_ROWS:
+                raise DataError(
+                    f"FLAN task '{task.name}' has no rows in {self.hub_id}: the FLAN collection drops the P3 templates of "
+                    "datasets that are in Flan 2021, so nothing is streamed for it. llm=file needs no samples; for its "
+                    f"training data put P3 rows in the FLAN schema under task.data_dir/{task.name}/train.jsonl."
+                )
             self._prepare_cache()
             return find_local_split(self.cache_dir / task.name, split)
         return None
