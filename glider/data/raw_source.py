@@ -112,6 +112,19 @@ class RawTaskSource(TaskSource):
             "revision": self.revision,
         }
 
+    def prepare_data(self, tasks: list[str], training: bool) -> None:
+        """Load (hub: download into the datasets cache) the rows training or evaluation of ``tasks`` reads;
+        every task is tried, then the first error is raised."""
+        errors: list[DataError] = []
+        for name in tasks:
+            raw = self.raw_task(name)
+            try:
+                self.train_pool(raw) if training else self.eval_pool(raw)
+            except DataError as err:
+                errors.append(err)
+        if errors:
+            raise errors[0]
+
     # ------------------------------------------------------------------ rows
     def task_dir(self, task: RawTask) -> Path | None:
         """Where the local rows of ``task`` live (``data_dir/<task name>/``)."""

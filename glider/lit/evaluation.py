@@ -100,12 +100,5 @@ class RoutedEvaluator(L.LightningModule):
             return None
         return [float(a) for a in alpha.tolist()]
 
-    def transfer_batch_to_device(self, batch: dict[str, Any], device: torch.device, dataloader_idx: int) -> dict[str, Any]:
-        """Move the tensors; the Example records (frozen dataclasses, which Lightning cannot copy) stay as they are."""
-        examples = batch.pop("examples")
-        moved = super().transfer_batch_to_device(batch, device, dataloader_idx)
-        moved["examples"] = examples
-        return moved
-
     def configure_optimizers(self) -> None:
         return None
