@@ -82,14 +82,29 @@ def _read_json_file(path: Path) -> list[dict[str, Any]]:
     return data
 
 
+ARROW_JSONL_BYTES = 8 * 2**20  # jsonl files at least this large are read as a memory-mapped datasets.Dataset
+
+
 def read_file_rows(paths: Sequence[Path]) -> Rows:
-    """Rows of json/jsonl files (in memory) or parquet files (lazy)."""
+    """Rows of parquet files (lazy), large jsonl files (``datasets``: Arrow, memory-mapped, cached once per file
+    version) or small json/jsonl files (in memory)."""
     if all(p.suffix == ".parquet" for p in paths):
         return ParquetRows(paths)
+    if all(p.suffix == ".jsonl" for p in paths) and sum(p.stat().st_size for p in paths) >= ARROW_JSONL_BYTES:
+        return _arrow_jsonl(paths)
     rows: list[dict[str, Any]] = []
     for path in paths:
         rows.extend(_read_json_file(path) if path.suffix != ".parquet" else list(ParquetRows([path]).table.to_pylist()))
     return rows
+
+
+def _arrow_jsonl(paths: Sequence[Path]) -> Rows:
+    from datasets import load_dataset
+
+    try:
+        return load_dataset("json", data_files=[str(p) for p in paths], split="train")
+    except Exception as err:  # datasets wraps pyarrow's parse errors in its own
+        raise DataError(f"Cannot read {', '.join(map(str, paths))} as JSON lines: {str(err).splitlines()[0]}. Fix or replace the file.") from None
 
 
 def _is_saved_dataset(path: Path) -> bool:

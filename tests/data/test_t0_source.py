@@ -164,3 +164,17 @@ def test_config_errors() -> None:
     with pytest.raises(ConfigError):
         T0TaskSource(hub_overrides={"p3nope": "a/b"})
     assert T0TaskSource(hub_overrides={"p3agnews": "me/agnews:cfg"}).raw_task("p3agnews").hub_config == "cfg"
+
+
+def test_large_jsonl_is_read_as_a_memory_mapped_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets
+
+    from glider.data import rows as rows_module
+
+    monkeypatch.setattr(rows_module, "ARROW_JSONL_BYTES", 1)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")
+    write_t0(tmp_path / "data", ["p3agnews"], n_train=5, n_eval=5)
+    source = T0TaskSource(splits=["heldin"], tasks=["p3agnews"], data_dir=str(tmp_path / "data"))
+    examples = source.eval_examples("p3agnews", 10, 0)
+    assert isinstance(source.split_rows(source.raw_task("p3agnews"), "test"), datasets.Dataset)
+    assert len(examples) == 4 and examples[0].target == "Sports"
