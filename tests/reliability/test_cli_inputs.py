@@ -49,6 +49,15 @@ def test_rank_classification_task_without_answer_choices(tmp_path: Path, capsys:
                        "but a row has 0 multiple_choice_targets", "multiple_choice_scores", "task.data_dir")
 
 
+def test_row_missing_a_field_its_promptsource_template_reads(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write_jsonl(tmp_path / "t0" / "p3agnews" / "test.jsonl", [{"sentence": "The team won.", "label": 1}] * 3)
+    overrides = [o for o in BARE if not o.startswith("task.")] + [
+        "task=t0_heldin", f"task.data_dir={tmp_path / 't0'}", "task.tasks=[p3agnews]", "model=t5_tiny_bytes"]
+    outcome = run_in_process(tmp_path, overrides, capsys)
+    assert_clean_error(outcome, "Task 'p3agnews': promptsource template", "reads field(s) ['text'], which the row lacks",
+                       "schema of the task's hub dataset")
+
+
 def test_query_longer_than_the_model_maximum_is_truncated_and_counted(tmp_path: Path, capsys: pytest.CaptureFixture,
                                                                       caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="glider"):
