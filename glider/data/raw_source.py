@@ -2,10 +2,10 @@
 
 Train examples are (row, template) pairs drawn from the task's train split x its train
 templates. Evaluation follows the original GLIDER code: the first eval split present (or
-rows carved from the end of train), its first ``eval_keep`` part, and of that at most ``n``
-rows drawn with a fixed seed (the same for every run seed), each with its template(s). A
-source with no eval split at all (FLAN) holds out a fixed ``hold_fraction`` of train,
-never used for training.
+rows carved from the end of train) less its last ``val_fraction`` (the original's
+validation part), and of that at most ``n`` rows drawn with a fixed seed (the same for
+every run seed), each with its template(s). A source with no eval split at all (FLAN)
+holds out a fixed ``hold_fraction`` of train, never used for training.
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ class RawTaskSource(TaskSource):
         """Eval rows and the indices evaluation may use, in their fixed order.
 
         The original's rule: the task's eval split (or the rows carved from the end of train),
-        of which the first ``eval_keep`` part is its test part. A source without any eval split
+        less its last ``val_fraction`` (the original's validation part). A source without any eval split
         (FLAN) holds out a fixed random ``hold_fraction`` of train instead.
         """
         if task.carve_eval_rows:
@@ -235,7 +235,7 @@ class RawTaskSource(TaskSource):
         else:
             rows = self._train_rows(task, "evaluation (held part of the train split)")
             return rows, self._permutation(task, task.train_split, len(rows))[: self._hold_count(len(rows))]
-        return rows, base[: len(base) - int((1.0 - task.eval_keep) * len(base) + 1e-9)]
+        return rows, base[: len(base) - int(task.val_fraction * len(base))]
 
     # ------------------------------------------------------------------ examples
     def render(self, task: RawTask, rows: Rows, pairs: Iterable[tuple[int, Template]], n: int) -> list[Example]:

@@ -79,7 +79,7 @@ class RawTask:
     num_choices: int = 0
     schema: str = ""  # the raw fields the template reads (for error messages and docs)
     prompts: PromptSet | None = None  # several templates (promptsource) instead of ``template``
-    eval_keep: float = 1.0  # evaluation uses the first eval_keep of its split (the original's test part)
+    val_fraction: float = 0.0  # evaluation leaves out the last int(val_fraction * rows) of its split (the original's)
     carve_eval_rows: int = 0  # evaluation rows taken from the end of train (the rest trains)
     max_new_tokens: int = 0  # the original's max_gen_length for generation tasks (0: eval.max_new_tokens)
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)

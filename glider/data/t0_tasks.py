@@ -118,7 +118,7 @@ class TrecPrompts:
 def _heldin(name: str, hub_id: str, prompts: Any, metric: str = RC, config: str | None = None, n: int = 0, schema: str = "",
             eval_splits: tuple[str, ...] = ("validation",), max_new_tokens: int = 0, carve: int = 0) -> RawTask:
     return RawTask(name=name, hub_id=hub_id, hub_config=config, prompts=prompts, metric=metric, split="heldin", family="t0",
-                   num_choices=n, schema=schema, eval_splits=eval_splits, eval_keep=0.8, carve_eval_rows=carve,
+                   num_choices=n, schema=schema, eval_splits=eval_splits, val_fraction=0.2, carve_eval_rows=carve,
                    max_new_tokens=max_new_tokens)
 
 
