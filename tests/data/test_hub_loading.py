@@ -116,3 +116,15 @@ def test_a_hub_dataset_that_cannot_load_is_one_error_naming_it_and_the_manual_st
     message = str(err.value)
     assert "'LSDSem/story_cloze' (config '2016')" in message and "only a loading script" in message
     assert "Manual step" in message and "task.data_dir" in message and "\n" not in message
+
+
+def test_a_missing_hub_config_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets
+
+    def load_dataset(path, name=None, split=None, revision=None, data_dir=None):
+        raise ValueError(f"BuilderConfig '{name}' not found. Available: ['rte', 'cb']")
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    with pytest.raises(DataError, match=r"split 'validation' of hub dataset 'aps/super_glue' \(config 'rtee'\): it could not be "
+                                        r"loaded \(BuilderConfig 'rtee' not found.*Manual step"):
+        rows.load_hub_split("aps/super_glue", "rtee", "validation")
