@@ -47,22 +47,6 @@ def find_label(target: str, choices: tuple[str, ...]) -> int:
     return max(scored)[2]
 
 
-def choice(source: str, choices: list[str] | tuple[str, ...], label: int) -> Rendered | None:
-    """A multiple-choice rendering; None when the label is not a valid index."""
-    choices = tuple(str(c).strip() for c in choices)
-    if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label < len(choices) or len(choices) < 2:
-        return None
-    return Rendered(source=source, target=choices[label], choices=choices, label=label)
-
-
-def generation(source: str, answers: list[str] | tuple[str, ...] | str) -> Rendered | None:
-    """A generation rendering: the first answer is the target; with several, all of them are the scoring references."""
-    answers = [answers] if isinstance(answers, str) else [str(a) for a in answers]
-    if not answers or not answers[0].strip():
-        return None
-    return Rendered(source=source, target=answers[0], references=tuple(answers) if len(answers) > 1 else ())
-
-
 @dataclass(frozen=True)
 class RawTask:
     """One task: hub location, local directory name, splits, template(s) and metric."""
