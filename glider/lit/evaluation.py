@@ -8,10 +8,10 @@ from typing import Any
 import lightning as L
 import torch
 
-from glider.data.spec import TaskSpec
+from glider.data.spec import Example, TaskSpec
 from glider.lit.scoring import generate_answers, rank_classification_scores
 from glider.lit.task_scores import TaskScores
-from glider.lit.text_metrics import GENERATION_METRICS, best_reference_score
+from glider.lit.text_metrics import score_generation
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
 from glider.routers.auto_alpha import AutoAlpha
@@ -27,17 +27,30 @@ def batch_masks(batch: dict[str, Any]) -> list[torch.Tensor]:
     return masks
 
 
+def choice_scores(examples: list[Example], predicted: list[int]) -> torch.Tensor:
+    """Accuracy [B] (float64) of predicted choice indices: right when the choice is the label, or any of
+    ``correct`` for multi-answer examples (the original's ``accuracy_multiple_ans``)."""
+    return torch.tensor([float(p in (ex.correct or (ex.label,))) for ex, p in zip(examples, predicted)], dtype=torch.float64)
+
+
+def generation_scores(metric: str, examples: list[Example], outputs: list[str]) -> torch.Tensor:
+    """Scores [B] (float64) of generated answers by the task's metric."""
+    return torch.tensor([score_generation(metric, out, ex) for out, ex in zip(outputs, examples)], dtype=torch.float64)
+
+
+def task_max_new_tokens(spec: TaskSpec, default: int) -> int:
+    """The task's own generation length (the original's max_gen_length), else ``default`` (eval.max_new_tokens)."""
+    return int(spec.extra.get("max_new_tokens") or default)
+
+
 def score_batch(model: Any, tokenizer: Any, spec: TaskSpec, batch: dict[str, Any], max_new_tokens: int) -> tuple[torch.Tensor, list[str]]:
     """Per-example scores [B] (float64) and outputs of one task-homogeneous batch, by the task's metric."""
     examples = batch["examples"]
     if spec.metric == "rank_classification":
-        choice_scores = rank_classification_scores(model, batch)  # [B, C]
-        predicted = choice_scores.argmax(dim=-1)
-        scores = (predicted.cpu() == batch["labels"].cpu()).double()
-        return scores, [ex.choices[int(p)] for ex, p in zip(examples, predicted)]
-    outputs = generate_answers(model, tokenizer, batch, max_new_tokens)
-    metric = GENERATION_METRICS[spec.metric]
-    return torch.tensor([best_reference_score(metric, out, ex) for out, ex in zip(outputs, examples)], dtype=torch.float64), outputs
+        predicted = rank_classification_scores(model, batch).argmax(dim=-1).cpu().tolist()  # [B]
+        return choice_scores(examples, predicted), [ex.choices[p] for ex, p in zip(examples, predicted)]
+    outputs = generate_answers(model, tokenizer, batch, task_max_new_tokens(spec, max_new_tokens))
+    return generation_scores(spec.metric, examples, outputs), outputs
 
 
 class RoutedEvaluator(L.LightningModule):
@@ -86,13 +99,6 @@ class RoutedEvaluator(L.LightningModule):
         if alpha is None or not isinstance(self.routed.router.alpha, AutoAlpha) or alpha.numel() != count:
             return None
         return [float(a) for a in alpha.tolist()]
-
-    def transfer_batch_to_device(self, batch: dict[str, Any], device: torch.device, dataloader_idx: int) -> dict[str, Any]:
-        """Move the tensors; the Example records (frozen dataclasses, which Lightning cannot copy) stay as they are."""
-        examples = batch.pop("examples")
-        moved = super().transfer_batch_to_device(batch, device, dataloader_idx)
-        moved["examples"] = examples
-        return moved
 
     def configure_optimizers(self) -> None:
         return None

@@ -17,11 +17,9 @@ import torch
 from filelock import FileLock
 from lightning.pytorch import seed_everything
 from omegaconf import OmegaConf
-from torch.utils.data import DataLoader
 
 from glider.data.collate import EvalCollator
-from glider.data.eval_data import EvalItems, TaskBatchSampler
-from glider.data.source import check_examples
+from glider.data.datamodules import EvalDataModule
 from glider.data.spec import Example, TaskSpec
 from glider.errors import ConfigError
 from glider.instruct.embedding_file import gives_embeddings
@@ -133,23 +131,21 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
     skipped = [t.name for t in all_tasks if t not in tasks]
     if skipped:
         log.info("eval: router %s has no score for %s (no expert of that task); reported as n/a", router.name, ", ".join(skipped))
-    n = int(ctx.cfg.eval.examples_per_task)
-    examples = {t.name: check_examples(t, ctx.source.eval_examples(t.name, n, ctx.seed), "evaluation") for t in tasks}
-    with _queries_lock(ctx):
-        items = build_items(ctx, router, tasks, examples)
-    task_index = {t.name: i for i, t in enumerate(tasks)}
-    collator = EvalCollator(tokenizer, task_index, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length)
-    loader = DataLoader(
-        EvalItems(items),
-        batch_sampler=TaskBatchSampler([it["example"].task for it in items], int(ctx.cfg.eval.batch_size)),
-        collate_fn=collator,
-    )
+    collator = EvalCollator(tokenizer, {t.name: i for i, t in enumerate(tasks)}, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length)
+
+    def items_with_queries(examples: dict[str, list[Example]]) -> list[dict[str, Any]]:
+        with _queries_lock(ctx):
+            return build_items(ctx, router, tasks, examples)
+
+    data = EvalDataModule(ctx.source, tasks, int(ctx.cfg.eval.examples_per_task), ctx.seed, collator, int(ctx.cfg.eval.batch_size),
+                          build_items=items_with_queries)
     evaluator = RoutedEvaluator(routed, tokenizer, tasks, max_new_tokens=int(ctx.cfg.eval.max_new_tokens), record_routing=bool(ctx.cfg.eval.heatmaps))
     logger = make_logger(ctx.cfg)
     with ddp_job_scope():
         trainer = evaluation_trainer(ctx.cfg.trainer, logger)
-        log.info("eval: router %s (%s) on %d tasks, %d examples", router.name, router.describe(), len(tasks), len(items))
-        trainer.test(evaluator, dataloaders=loader, verbose=False)
+        log.info("eval: router %s (%s) on %d tasks", router.name, router.describe(), len(tasks))
+        trainer.test(evaluator, datamodule=data, verbose=False)
+        items = data.items or []
         log.info("eval: process %d of %d scored %d examples", trainer.global_rank, trainer.world_size, len(evaluator.predictions))
         mean, count = evaluator.scores.per_task()  # summed over processes (torchmetrics states)
         predictions, stats = _gather(evaluator, trainer)
