@@ -32,15 +32,18 @@ from glider.lit.run_logging import log_run, make_logger
 from glider.lit.trainer_factory import evaluation_trainer
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
+from glider.report.cost import run_cost
 from glider.report.heatmaps import plot_routing_heatmaps, plot_task_expert_overview
 from glider.report.routing_choices import global_identification, high_alpha_fractions
 from glider.report.tables import results_frame, run_report, split_averages, write_run_tables
 from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import ExpertSide
+from glider.routers.lorahub import lorahub_settings
 from glider.routers.router import Router
 from glider.stages.auto_alpha_utility import calibrate_by_utility
 from glider.stages.context import StageContext
 from glider.stages.describe_stage import load_expert_side, make_embedder, make_writer
+from glider.stages.lorahub_stage import LoraHubEval
 
 log = logging.getLogger("glider")
 
@@ -102,6 +105,9 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         side = expert_side_for(ctx, router, library)
     else:
         library, experts, side = None, [], ExpertSide(names=[], tasks=[])
+    hub = LoraHubEval(ctx, lorahub_settings(router), experts) if lorahub_settings(router) else None
+    if hub is not None:  # the model holds one composed expert per task, filled by the search
+        experts, side = hub.model_experts(ctx.source.eval_tasks())
     model, tokenizer = ctx.load_backbone()
     routed = RoutedSeq2Seq(model, router, experts, side, targets=ctx.target_modules)
     if isinstance(router.alpha, AutoAlpha) and router.mode == "routed" and router.alpha.cutoff == "utility":
@@ -125,7 +131,8 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
     evaluator = RoutedEvaluator(routed, tokenizer, tasks, max_new_tokens=int(ctx.cfg.eval.max_new_tokens), record_routing=bool(ctx.cfg.eval.heatmaps))
     logger = make_logger(ctx.cfg)
     with ddp_job_scope():
-        trainer = evaluation_trainer(ctx.cfg.trainer, logger)
+        callbacks = [hub.make_callback(tasks, routed.expert_side.tasks, examples, tokenizer)] if hub else []
+        trainer = evaluation_trainer(ctx.cfg.trainer, logger, callbacks)
         log.info("eval: router %s (%s) on %d tasks, %d examples", router.name, router.describe(), len(tasks), len(items))
         trainer.test(evaluator, dataloaders=loader, verbose=False)
         log.info("eval: process %d of %d scored %d examples", trainer.global_rank, trainer.world_size, len(evaluator.predictions))
@@ -138,7 +145,9 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         if truncated:
             log.warning("eval: %d of %d inputs were longer than model.max_source_length=%d and were truncated", truncated, len(items), ctx.model_cfg.max_source_length)
         result = _finish(ctx, router, all_tasks, tasks, mean, count, start, trainer.world_size)
-        _write_outputs(ctx, router, result.frame, result, predictions, stats, routed, tasks, truncated, logger)
+        cost = run_cost(result.seconds, result.counts, **(hub.search_cost() if hub else {}))
+        extra = {"cost": cost, **(hub.summary_entries() if hub else {})}
+        _write_outputs(ctx, router, result.frame, result, predictions, stats, routed, tasks, truncated, logger, extra)
         wait_for_children(trainer)
     return result
 
@@ -198,7 +207,7 @@ def _gather(evaluator: RoutedEvaluator, trainer: L.Trainer) -> tuple[list[dict],
 
 
 def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalResult, predictions: list[dict], stats: RoutingStats | None,
-                   routed: RoutedSeq2Seq, tasks: list[TaskSpec], truncated: int, logger: Any) -> None:
+                   routed: RoutedSeq2Seq, tasks: list[TaskSpec], truncated: int, logger: Any, extra: dict[str, Any]) -> None:
     out = ctx.run_dir
     md, csv = write_run_tables(frame, router.name, out)
     result.files.update({"results_md": str(md), "results_csv": str(csv)})
@@ -227,6 +236,7 @@ def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalRe
         "global_top1": global_identification(predictions, dict(zip(routed.expert_names, routed.expert_side.tasks))),
         "router_params": _router_params(ctx),
         "overrides": job_overrides(),
+        **extra,
     }
     atomic_write_json(out / "summary.json", summary)
     result.files["summary"] = str(out / "summary.json")
