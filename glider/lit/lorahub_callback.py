@@ -35,7 +35,7 @@ class TaskSearch:
 
     task: str
     slot: int  # the task's composed expert in the routed model
-    experts: list[int]  # the M sampled experts (library indices)
+    experts: list[int]  # the M sampled experts (library indices, in sampled order)
     examples: list[Example]  # few-shot examples, never evaluated ones
     example_split: str  # "train" or "validation"
     key: str  # identity of these inputs (a stored search is reused only under the same key)

@@ -43,7 +43,7 @@ class SearchRecord:
     task: str
     seed: int
     key: str  # identity of the search's inputs (a stored record is reused only under the same key)
-    experts: list[str]  # the M sampled experts, library order
+    experts: list[str]  # the M sampled experts, in sampled order (the weights' order)
     weights: list[float]  # w*, one per sampled expert
     objective: float  # objective at w* (few-shot loss + l1 term)
     losses: list[float]  # objective of every evaluated candidate, in order (inf where not finite)

@@ -62,10 +62,13 @@ def few_shot_examples(source: TaskSource, task: TaskSpec, count: int, seed: int,
 
 
 def sample_experts(library_size: int, count: int, task: str, seed: int) -> list[int]:
-    """The M experts sampled for ``task`` (library indices, in library order), fixed by the seed."""
-    if count >= library_size:
-        return list(range(library_size))
-    return sorted(random.Random(f"glider-lorahub/experts/{task}/{seed}").sample(range(library_size), count))
+    """The M experts sampled for ``task`` (library indices), fixed by the seed; all of them when M >= N.
+
+    In sampled order, as LoRAHub's ``random.sample``: the order is the search's coordinate order,
+    and a small budget explores the first coordinates first (NGOpt's Cobyla), so it must not be
+    the library's order.
+    """
+    return random.Random(f"glider-lorahub/experts/{task}/{seed}").sample(range(library_size), min(count, library_size))
 
 
 class LoraHubEval:
