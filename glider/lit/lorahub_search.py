@@ -13,7 +13,6 @@ recommendation (as LoRAHub: ``optimizer.minimize(...)``'s result).
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import time
 import warnings
@@ -32,8 +31,6 @@ from glider.moe.lorahub_slots import SlotComposer
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.routers.base import QueryBatch
 from glider.routers.lorahub import LoraHubSettings, l1_penalty
-
-log = logging.getLogger("glider")
 
 
 @dataclass

@@ -90,13 +90,14 @@ class LoraHubEval:
         slots = composition_slots(self.library, [t.name for t in tasks])
         return slots, ExpertSide(names=[e.name for e in slots], tasks=[e.task for e in slots])
 
-    def make_callback(self, tasks: list[TaskSpec], slots: list[str], evaluated: dict[str, list[Example]], tokenizer: Any) -> LoraHubSearchCallback:
-        """The Trainer callback that searches (or reuses) every task's composition."""
+    def make_callback(self, tasks: list[TaskSpec], slot_tasks: list[str], evaluated: dict[str, list[Example]], tokenizer: Any) -> LoraHubSearchCallback:
+        """The Trainer callback that searches (or reuses) every task's composition; ``slot_tasks``: the task of each
+        of the routed model's experts (its slots)."""
         searches = []
         for task in tasks:
             examples, split = few_shot_examples(self.ctx.source, task, self.settings.examples, self.ctx.seed, evaluated[task.name])
             experts = sample_experts(len(self.library), self.settings.experts, task.name, self.ctx.seed)
-            searches.append(TaskSearch(task=task.name, slot=slots.index(task.name), experts=experts, examples=examples,
+            searches.append(TaskSearch(task=task.name, slot=slot_tasks.index(task.name), experts=experts, examples=examples,
                                        example_split=split, key=self._key(task.name, experts, examples)))
         model_cfg = self.ctx.model_cfg
         collator = Seq2SeqCollator(tokenizer, int(model_cfg.max_source_length), int(model_cfg.max_target_length))
