@@ -21,6 +21,8 @@ oracle over the composed experts; the top-k renormalisation makes it 1 / (1 + 1e
 
     c_i = 0 for the composed expert of the example's task, -inf otherwise.
 
+alpha, top_k, top_p and dense do not apply (always alpha 1, top-1).
+
 Defaults are the original GLIDER evaluator's LoRAHub rows (UNITES-Lab/glider
 src/trainers/evaluator.py: 3 examples, M = 20 sampled experts, S = 10) with LoRAHub's bounds
 b = 1.5 and lambda = 0.05 (src/lorahub/algorithm.py); LoRAHub's own paper setting is 5 examples,
@@ -88,13 +90,17 @@ def lorahub_settings(router: Router) -> LoraHubSettings | None:
     return None
 
 
-def check_lorahub_router(router: Router) -> None:
-    """A LoRAHub router applies one composed expert per task: its only scorer, top-1, routed."""
+def fit_lorahub_router(router: Router) -> None:
+    """A LoRAHub router applies its task's composed expert alone: no other scorer; top-1, alpha 1.
+
+    One expert per example has a finite score, so alpha, top_k, top_p and dense cannot change what
+    is applied; they are set to alpha 1 and top-1 (the cheapest dispatch), which lets a paper
+    experiment's GLIDER settings (alpha 100, top-2) compose with ``router=lorahub``.
+    """
     if lorahub_settings(router) is None:
         return
-    if router.mode != "routed" or router.local or len(router.global_) != 1:
+    if router.mode != "routed" or router.local or len(router.global_) != 1 or router.candidates is not None:
         raise ConfigError("router=lorahub applies one composed expert per task: it takes no other scorer "
-                          "(router.local=[] and only the lorahub global scorer, router.mode=routed).")
-    if not isinstance(router.selection, TopK) or router.selection.k != 1 or router.candidates is not None:
-        raise ConfigError("router=lorahub applies its task's composed expert alone: use router.top_k=1, "
-                          "router.top_p=null, router.dense=false and router.candidates=null.")
+                          "(router.local=[], only the lorahub global scorer, router.mode=routed, router.candidates=null).")
+    router.alpha = 1.0
+    router.selection = TopK(1)

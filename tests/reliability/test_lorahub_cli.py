@@ -12,7 +12,7 @@ from tests.reliability.cli import BARE, assert_clean_error, overriding, run_in_p
 @pytest.mark.parametrize("overrides, fragments", [
     (["router.lorahub.steps=0"], ["router.lorahub.steps must be a positive integer, got 0"]),
     (["router.lorahub.bound=-1"], ["router.lorahub.bound must be positive"]),
-    (["router.top_k=3"], ["router=lorahub applies its task's composed expert alone: use router.top_k=1"]),
+    (["router.local=[phatgoose]"], ["router=lorahub applies one composed expert per task: it takes no other scorer"]),
 ])
 def test_bad_lorahub_settings(tmp_path: Path, capsys: pytest.CaptureFixture, overrides: list[str], fragments: list[str]) -> None:
     outcome = run_in_process(tmp_path, overriding(BARE, "router=lorahub", *overrides), capsys)

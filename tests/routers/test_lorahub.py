@@ -11,6 +11,7 @@ from glider.errors import ConfigError
 from glider.routers.base import ExpertSide, QueryBatch
 from glider.routers.lorahub import LoraHubScorer, LoraHubSettings, l1_penalty, lorahub_settings
 from glider.routers.registry import build_router
+from glider.routers.selection import TopK
 from tests.test_configs import compose_config
 
 
@@ -40,12 +41,26 @@ def test_bad_settings_are_one_clear_error(kwargs: dict, fragment: str) -> None:
         LoraHubScorer(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs", [{"top_k": 2}, {"top_k": 1, "dense": True}, {"top_k": 1, "local": ["phatgoose"]},
-                                    {"top_k": 1, "global_scorers": {"lorahub": {}, "uniform": 1.0}}])
-def test_lorahub_takes_no_other_scorer_and_only_top1(kwargs: dict) -> None:
+@pytest.mark.parametrize("kwargs", [{"local": ["phatgoose"]}, {"global_scorers": {"lorahub": {}, "uniform": 1.0}}, {"candidates": 4},
+                                    {"mode": "merged"}])
+def test_lorahub_takes_no_other_scorer(kwargs: dict) -> None:
     kwargs = {"global_scorers": {"lorahub": {}}, **kwargs}
-    with pytest.raises(ConfigError, match="router=lorahub"):
+    with pytest.raises(ConfigError, match="router=lorahub applies one composed expert per task"):
         build_router("lorahub", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"top_k": 2, "alpha": 100}, {"top_p": 0.5}, {"dense": True}])
+def test_selection_knobs_do_not_apply_it_is_always_top1(kwargs: dict) -> None:
+    router = build_router("lorahub", global_scorers={"lorahub": {}}, **kwargs)
+    assert isinstance(router.selection, TopK) and router.selection.k == 1 and router.alpha == 1.0
+
+
+def test_a_paper_experiment_composes_with_router_lorahub(tmp_path) -> None:
+    from hydra.utils import instantiate
+
+    cfg = compose_config(tmp_path, ["router=lorahub", "router.top_k=2", "router.alpha=100", "router.global_granularity=task"])
+    router = instantiate(cfg.router, _convert_="all")  # what experiment=t0_heldin router=lorahub leaves in router.*
+    assert router.describe() == "1*lorahub | top1" and lorahub_settings(router) == LoraHubSettings()
 
 
 def test_the_config_names_the_original_defaults_and_takes_the_paper_override(tmp_path) -> None:
