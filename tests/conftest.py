@@ -8,6 +8,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from tests.shared import shared_instructions_dir  # noqa: E402
+
+# the published instruction files: the product's paths.instructions_dir, pointed at the shared copy
+os.environ.setdefault("GLIDER_INSTRUCTIONS_DIR", str(shared_instructions_dir()))
+
 import pytest
 import torch
 from transformers import T5Config, T5ForConditionalGeneration

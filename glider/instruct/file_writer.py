@@ -13,6 +13,7 @@ from glider.instruct.paths import REPO_ROOT
 from glider.instruct.writer import InstructionWriter
 
 Pick = Union[str, int]  # "first", "all" or an index into a task's list of instructions
+PathOrPaths = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
 
 
 class FileWriter(InstructionWriter):
@@ -20,21 +21,28 @@ class FileWriter(InstructionWriter):
 
     Values are one string or a list of strings; ``pick`` chooses from a list:
     ``"first"``, ``"all"`` (joined with a space) or an integer index.
-    ``path`` may also be a list of files, merged in order (a task keeps its first entry):
-    e.g. FLAN expert instructions and BIG-bench query instructions for one run.
+    ``path`` may also be a list of files, merged in order (a task keeps its first entry).
+    ``query_path`` (one file or a list) holds the query side when it differs from the
+    experts' (the paper describes experts and queries with two LLM generations, e.g. T0
+    v3 and v4): ``for_queries()`` returns a writer over it.
     """
 
     needs_samples = False  # instructions come from the task name alone
 
-    def __init__(self, path: str | os.PathLike | Sequence[str | os.PathLike], pick: Pick = "first") -> None:
-        paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    def __init__(self, path: PathOrPaths, pick: Pick = "first", query_path: PathOrPaths | None = None) -> None:
+        paths = [path] if isinstance(path, (str, os.PathLike)) else list(path or [])
         if not paths:
             raise ConfigError("llm.path must name at least one instruction file.")
         self.paths = [self._locate(Path(p).expanduser()) for p in paths]
         self.path = self.paths[0]
         self.pick = self._check_pick(pick)
         self.name = "file:" + "+".join(p.name for p in self.paths)
+        self.query_path = query_path
         self._table: dict[str, str | list[str]] | None = None  # loaded on first use
+
+    def for_queries(self) -> "FileWriter":
+        """The query side: a writer over ``query_path``, or this one when there is none."""
+        return self if not self.query_path else FileWriter(self.query_path, self.pick)
 
     @staticmethod
     def _locate(path: Path) -> Path:
@@ -72,8 +80,9 @@ class FileWriter(InstructionWriter):
         where = path.resolve()
         if not path.is_file():
             raise InstructionError(
-                f"instruction file {where} does not exist. Fix llm.path (or set GLIDER_SHARED "
-                "to the folder that holds data/glider-instructions/)."
+                f"instruction file {where} does not exist. Put the published instruction files in "
+                "paths.instructions_dir (python -m glider.instruct.install_instructions --from <a clone of "
+                "github.com/UNITES-Lab/glider>; docs/paper-parity.md) or fix instructions.texts / llm.path."
             )
         try:
             table = json.loads(path.read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""Where the project's config files and the shared data folder are."""
+"""Where the project's config files and the published instruction files are."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = REPO_ROOT / "conf"
-
-
-def shared_dir() -> Path:
-    """``$GLIDER_SHARED`` if set, else ``../shared`` next to the repository root."""
-    env = os.environ.get("GLIDER_SHARED")
-    return Path(env).expanduser() if env else REPO_ROOT.parent / "shared"
+INSTRUCTIONS_ENV = "GLIDER_INSTRUCTIONS_DIR"
 
 
 def instructions_dir() -> Path:
-    """The published GLIDER instruction files (``<shared>/data/glider-instructions``)."""
-    return shared_dir() / "data" / "glider-instructions"
+    """The published GLIDER instruction files: ``$GLIDER_INSTRUCTIONS_DIR``, else ``<repo>/data/glider-instructions``.
+
+    The same default as the configs' ``paths.instructions_dir`` (git-ignored; docs/paper-parity.md
+    says how to fill it: ``python -m glider.instruct.install_instructions``).
+    """
+    env = os.environ.get(INSTRUCTIONS_ENV)
+    return Path(env).expanduser() if env else REPO_ROOT / "data" / "glider-instructions"

@@ -19,6 +19,11 @@ class InstructionWriter(Protocol):
 
     name: str
 
+    def for_queries(self) -> "InstructionWriter":
+        """The writer of the query side (evaluation queries, probe queries): this one, unless the
+        source keeps the two sides apart (``llm=file`` with ``query_path``)."""
+        return self
+
     def write(self, samples: Sequence[str], task: str | None = None) -> str:
         """Return one instruction for the task the ``samples`` come from."""
         ...

@@ -24,7 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-LN_EPS = 1e-5
+from glider.routers.base import LN_EPS  # nn.LayerNorm's default (one value for every path)
+
 RENORM_EPS = 1e-6
 
 

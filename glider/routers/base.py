@@ -15,6 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+# torch nn.LayerNorm's default, as both original codes (Phatgoose, GLIDER) normalise tokens and gates
+LN_EPS = 1e-5
+
 
 @dataclass
 class ExpertSide:
@@ -84,7 +87,7 @@ class GlobalScorer(ABC):
         """-> [B, N] scores."""
 
 
-def layer_norm_no_affine(v: Tensor, eps: float = 1e-6) -> Tensor:
+def layer_norm_no_affine(v: Tensor, eps: float = LN_EPS) -> Tensor:
     """LN(v) = (v - mean(v)) / sqrt(var(v) + eps) over the last dimension, no affine parameters.
 
     Half-precision inputs are normalised in float32. One fused kernel (``F.layer_norm``,

@@ -3,7 +3,8 @@
     l_i = LN(x) . LN(g_i) / sqrt(d_in)
 
 ``g_i`` is expert i's trained gate vector for this module; LN is layer norm without
-affine parameters. The gates are normalised once, when they are injected.
+affine parameters and eps = 1e-5 (``nn.LayerNorm``'s default, as in both original codes).
+The gates are normalised once, when they are injected.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 
 from torch import Tensor
 
-from glider.routers.base import LocalScorer, layer_norm_no_affine
+from glider.routers.base import LN_EPS, LocalScorer, layer_norm_no_affine
 
 
 class PhatgooseScorer(LocalScorer):
@@ -21,7 +22,7 @@ class PhatgooseScorer(LocalScorer):
     name = "phatgoose"
     key_name = "gate"
 
-    def __init__(self, eps: float = 1e-6) -> None:
+    def __init__(self, eps: float = LN_EPS) -> None:
         self.eps = eps
 
     def prepare_keys(self, keys: Tensor) -> Tensor:  # [N, d_in]

@@ -26,6 +26,7 @@ from omegaconf import OmegaConf
 from glider.backbone import fingerprint
 from glider.errors import LibraryError
 from glider.instruct.embedder import check_finite_embeddings
+from glider.instruct.embedding_file import gives_embeddings
 from glider.instruct.sample_choice import check_sample_choice, choose_samples
 from glider.routers.base import ExpertSide
 from glider.stages.context import StageContext
@@ -96,6 +97,9 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
     """Write and embed instructions for experts whose description is missing or stale."""
     library = ctx.open_library()
     writer = writer or make_writer(ctx)
+    if gives_embeddings(writer):
+        log.info("describe: llm=embeddings reads the experts' embeddings from %s at evaluation; nothing to describe", writer.experts_path)
+        return
     embedder = embedder or make_embedder(ctx)
     cfg = ctx.cfg.library.describe
     k, n_inputs, n_probe = int(cfg.k), int(cfg.retrieval_inputs), int(cfg.probe_queries)
@@ -109,12 +113,14 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
         return
     log.info("describe: %d expert(s) with llm=%s, embedder=%s, K=%d", len(todo), writer.name, embedder.name, k)
     cards = {name: library.card(name) for name in todo}
+    query_writer = writer.for_queries()  # probe queries are query-side instructions
     needs_samples = getattr(writer, "needs_samples", True)  # llm=file looks instructions up by task name
     for name, card in cards.items():
         if needs_samples and len(card.get("samples", [])) < k:
             raise LibraryError(
                 f"Expert '{name}' keeps {len(card.get('samples', []))} sample inputs in its card.json but describe needs "
-                f"K={k}. Re-import it with samples (or lower library.describe.k)."
+                f"K={k}. Re-import it with samples: library.import_.samples=true (and library.import_.samples_source=... when the "
+                f"run's task source lacks its task), or lower library.describe.k."
             )
     how = check_sample_choice(str(cfg.get("sample_choice", "first")))  # before any embedding work
     pools = {name: embed_pool(embedder, card.get("samples", []), k + n_inputs) for name, card in cards.items()}
@@ -124,8 +130,8 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
         samples = card.get("samples", [])
         probes = samples[k + n_inputs : k + n_inputs + n_probe]
         task = card.get("task", name)
-        probe_example = writer.write_many([([s], task) for s in probes]) if probes else []
-        probe_task = writer.write_many([(probes[i : i + k], task) for i in range(0, len(probes) - k + 1, k)]) if len(probes) >= k else []
+        probe_example = query_writer.write_many([([s], task) for s in probes]) if probes else []
+        probe_task = query_writer.write_many([(probes[i : i + k], task) for i in range(0, len(probes) - k + 1, k)]) if len(probes) >= k else []
         instruction_samples = embed_instruction_samples(writer, embedder, chosen[name])
         tensors = {
             "instruction": embed_instruction(writer, embedder, instruction, chosen[name], instruction_samples),

@@ -23,6 +23,8 @@ from glider.data.collate import EvalCollator
 from glider.data.eval_data import EvalItems, TaskBatchSampler
 from glider.data.source import check_examples
 from glider.data.spec import Example, TaskSpec
+from glider.errors import ConfigError
+from glider.instruct.embedding_file import gives_embeddings
 from glider.instruct.queries import cached_encode, query_instructions
 from glider.io import atomic_write_json, atomic_write_text
 from glider.hydra_job import job_overrides
@@ -35,6 +37,7 @@ from glider.moe.stats import RoutingStats
 from glider.report.cost import run_cost
 from glider.report.heatmaps import plot_routing_heatmaps, plot_task_expert_overview
 from glider.report.routing_choices import global_identification, high_alpha_fractions
+from glider.report.routing_stats_file import save_routing_stats
 from glider.report.tables import results_frame, run_report, split_averages, write_run_tables
 from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import ExpertSide
@@ -71,10 +74,14 @@ def build_items(ctx: StageContext, router: Router, tasks: list[TaskSpec], exampl
     items = [{"example": e} for t in tasks for e in examples[t.name]]
     if not _needs_embeddings(router):
         return items
-    writer, embedder = make_writer(ctx), make_embedder(ctx)
+    writer, embedder = make_writer(ctx).for_queries(), make_embedder(ctx)
     cache = Path(ctx.cfg.paths.cache_dir) / "query_embeddings"
     names = {s.name for s, _ in router.global_}
-    if "instruction" in names:
+    if "instruction" in names and gives_embeddings(writer):  # llm=embeddings: one precomputed vector per task
+        per_task = writer.query_embeddings([t.name for t in tasks])
+        for item in items:
+            item["instruction_emb"] = per_task[item["example"].task]
+    elif "instruction" in names:
         texts = query_instructions(writer, examples, router.global_granularity, int(ctx.cfg.library.describe.k))
         flat = [text for t in tasks for text in texts[t.name]]
         emb = cached_encode(embedder, flat, "query", cache)
@@ -88,10 +95,25 @@ def build_items(ctx: StageContext, router: Router, tasks: list[TaskSpec], exampl
 
 
 def expert_side_for(ctx: StageContext, router: Router, library: Any) -> ExpertSide:
-    if _needs_embeddings(router) or (router.mode == "routed" and router.alpha.__class__.__name__ == "AutoAlpha"):
+    auto_alpha = router.mode == "routed" and isinstance(router.alpha, AutoAlpha)
+    if _needs_embeddings(router) or auto_alpha:
+        writer = make_writer(ctx)
+        if gives_embeddings(writer):
+            return expert_side_from_file(writer, router, library, auto_alpha)
         embedder = make_embedder(ctx)
         return load_expert_side(ctx, library, embedder.name, embedder.dim, router.global_granularity)
     return ExpertSide(names=list(library.names), tasks=list(library.tasks))
+
+
+def expert_side_from_file(source: Any, router: Router, library: Any, auto_alpha: bool) -> ExpertSide:
+    """llm=embeddings: the experts' instruction embeddings straight from the expert-side file."""
+    if auto_alpha:
+        raise ConfigError("router.alpha=auto calibrates on the embeddings of described experts (probe queries), which "
+                          "llm=embeddings does not have: give a number (the paper: router.alpha=100 held-in, 3 held-out).")
+    if any(s.name == "retrieval" for s, _ in router.global_):
+        raise ConfigError("router=retrieval compares inputs with the experts' training inputs, which llm=embeddings does not "
+                          "embed: use llm=none/file/openai/hf with it.")
+    return ExpertSide(names=list(library.names), tasks=list(library.tasks), instruction_emb=source.expert_embeddings(library.tasks))
 
 
 def run_eval(ctx: StageContext) -> EvalResult | None:
@@ -222,6 +244,7 @@ def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalRe
         overview = plot_task_expert_overview(stats, routed.expert_names, [t.name for t in tasks], out / "routing_overview.png", title)
         images = [p for p in (heat, overview) if p is not None]
         result.files.update({p.stem: str(p) for p in images})
+        result.files["routing_stats"] = str(save_routing_stats(stats, routed.expert_names, out / "routing_stats.safetensors"))
     summary = {
         "router": router.name,
         "router_formula": router.describe(),

@@ -23,9 +23,9 @@ from omegaconf import DictConfig
 from glider.backbone import fingerprint
 from glider.data.source import TaskSource
 from glider.errors import ConfigError, GliderError
-from glider.library.convert import IMPORTERS, ImportItem
+from glider.library.convert import IMPORTERS, BackboneLayout, ImportItem, Importer
 from glider.library.expert import Expert
-from glider.library.library import ExpertLibrary
+from glider.library.library import INDEX, ExpertLibrary
 from glider.library.stack import check_fits
 from glider.moe.inject import module_shapes
 from glider.stages.context import StageContext
@@ -66,8 +66,8 @@ def read_task_list(cfg: DictConfig) -> list[str] | None:
     raise ConfigError(f"library.import_.tasks_file={path} must hold a JSON object, a JSON list or one task per line.")
 
 
-def backbone_shapes(ctx: StageContext) -> dict[str, tuple[int, int]]:
-    """(d_out, d_in) of every targeted layer, without loading pretrained weights (meta device)."""
+def backbone_layout(ctx: StageContext) -> BackboneLayout:
+    """(d_out, d_in) of every targeted layer and every weight name, without loading pretrained weights (meta device)."""
     model_cfg = ctx.model_cfg
     if model_cfg.source == "tiny":
         from glider.stages.backbone_stage import run_backbone
@@ -87,7 +87,7 @@ def backbone_shapes(ctx: StageContext) -> dict[str, tuple[int, int]]:
                               "model.name_or_path to a local directory.") from None
         with torch.device("meta"):
             model = AutoModelForSeq2SeqLM.from_config(config)
-    return module_shapes(model, ctx.target_modules)
+    return BackboneLayout(shapes=module_shapes(model, ctx.target_modules), weights=frozenset(model.state_dict()))
 
 
 def samples_source(ctx: StageContext, cfg: DictConfig) -> TaskSource:
@@ -107,12 +107,34 @@ def sample_inputs(ctx: StageContext, source: TaskSource, task: str, n: int) -> t
         return [], f"no sample inputs: the training data of '{task}' is not available ({str(err).split('. ')[0]})."
 
 
-def import_card(ctx: StageContext, item: ImportItem, expert: Expert, fmt: str, samples: list[str], note: str | None) -> dict[str, Any]:
+def wants_samples(ctx: StageContext, cfg: DictConfig) -> bool:
+    """``library.import_.samples``: true, false, or auto = whether the configured llm writes instructions from samples."""
+    value = cfg.get("samples", "auto")
+    if value == "auto":
+        from glider.stages.describe_stage import make_writer
+
+        return bool(getattr(make_writer(ctx), "needs_samples", True))
+    if not isinstance(value, bool):
+        raise ConfigError(f"library.import_.samples must be true, false or auto, got {value!r}.")
+    return value
+
+
+def import_fingerprint(item: ImportItem, samples: bool) -> str:
+    """What makes an imported expert current: its source and options, and whether its card keeps sample inputs."""
+    return fingerprint({**item.fingerprint, "samples": samples})
+
+
+def import_card(ctx: StageContext, item: ImportItem, expert: Expert, fmt: str, samples: list[str], note: str | None,
+                want_samples: bool) -> dict[str, Any]:
+    fingerprints = {"import": import_fingerprint(item, want_samples)}
+    if expert.prototypes:  # released Arrow prototypes: the prototypes stage keeps them (current for this import)
+        fingerprints["prototypes"] = fingerprints["import"]
     card: dict[str, Any] = {
         "samples": samples,
-        "fingerprints": {"import": fingerprint(item.fingerprint)},
+        "fingerprints": fingerprints,
         "import": {"format": fmt, "path": str(item.path), "index": item.index, "rank": expert.rank, "lora_alpha": expert.lora_alpha},
         "gates_imported": bool(expert.gates),
+        "prototypes_imported": bool(expert.prototypes),
         "base_model": ctx.backbone_identity()["id"],
     }
     if note:
@@ -120,31 +142,58 @@ def import_card(ctx: StageContext, item: ImportItem, expert: Expert, fmt: str, s
     return card
 
 
+def make_importer(cfg: DictConfig, layout: BackboneLayout) -> Importer:
+    """The converter of ``library.import_.format`` (``lora_gate`` only for released GLIDER files)."""
+    fmt, lora_gate = str(cfg.format), str(cfg.get("lora_gate") or "phatgoose")
+    extra = {}
+    if fmt == "glider":
+        extra["lora_gate"] = lora_gate
+    elif lora_gate != "phatgoose":
+        raise ConfigError(f"library.import_.lora_gate={lora_gate} applies to released GLIDER files (format=glider), not format={fmt}.")
+    return IMPORTERS[fmt](Path(str(cfg.path)).expanduser(), layout, read_task_list(cfg), cfg.get("lora_alpha"), **extra)
+
+
+def check_all(importer: Importer, items: list[ImportItem]) -> None:
+    """Every expert's keys, shapes and structure, before anything is written (a bad file leaves the library as it was)."""
+    for item in items:
+        importer.parse(item).check(item.name, item.path)
+
+
 def run_import(ctx: StageContext) -> ExpertLibrary:
     """Import every expert of the configured checkpoint(s) that is missing or stale in the library."""
     cfg = import_config(ctx)
     fmt = str(cfg.format)
-    shapes = backbone_shapes(ctx)
-    importer = IMPORTERS[fmt](Path(str(cfg.path)).expanduser(), shapes, read_task_list(cfg), cfg.get("lora_alpha"))
+    layout = backbone_layout(ctx)
+    shapes = layout.shapes
+    importer = make_importer(cfg, layout)
     plan = importer.plan()
+    if importer.skipped:
+        log.info("import: %d item(s) in %s are not among library.import_.tasks and were skipped: %s (name them in "
+                 "library.import_.tasks to import them)", len(importer.skipped), cfg.path, ", ".join(importer.skipped))
+    want_samples = wants_samples(ctx, cfg)
+    existing = ExpertLibrary.open(ctx.library_dir, check=False) if (ctx.library_dir / INDEX).is_file() else None
+    todo = [i for i in plan if existing is None or i.name not in existing
+            or existing.card(i.name).get("fingerprints", {}).get("import") != import_fingerprint(i, want_samples)]
+    if existing is not None and not todo:
+        log.info("import: all %d %s experts from %s are current in %s", len(plan), fmt, cfg.path, existing.root)
+        return existing
+    check_all(importer, todo)  # before the library is created or touched
     library = ctx.open_library(create=True)
-    todo = [i for i in plan if i.name not in library or library.card(i.name).get("fingerprints", {}).get("import") != fingerprint(i.fingerprint)]
-    if not todo:
-        log.info("import: all %d %s experts from %s are current in %s", len(plan), fmt, cfg.path, library.root)
-        return library
     describe = ctx.cfg.library.describe
     n_samples = int(describe.k) + int(describe.retrieval_inputs) + int(describe.probe_queries)
-    source = samples_source(ctx, cfg) if cfg.get("samples", True) else None
+    source = samples_source(ctx, cfg) if want_samples else None
     log.info("import: %d of %d %s expert(s) from %s into %s", len(todo), len(plan), fmt, cfg.path, library.root)
     for n, item in enumerate(todo, 1):
         expert = importer.load(item)
         check_fits(expert, shapes)
-        samples, note = sample_inputs(ctx, source, item.task, n_samples) if source is not None else ([], "no sample inputs: library.import_.samples=false.")
-        if note:
+        samples, note = sample_inputs(ctx, source, item.task, n_samples) if source is not None else (
+            [], f"no sample inputs: library.import_.samples={cfg.get('samples', 'auto')} with llm={ctx.cfg.llm._target_.rsplit('.', 1)[-1]} "
+                "(set library.import_.samples=true to keep them; the experts are then re-imported with samples).")
+        if note and source is not None:
             log.warning("import: %s: %s", item.name, note)
-        expert.card = import_card(ctx, item, expert, fmt, samples, note)
+        expert.card = import_card(ctx, item, expert, fmt, samples, note, want_samples)
         library.add(expert)
-        log.info("import: [%d/%d] %s (rank %d, %d modules, gates: %s)", n, len(todo), item.name, expert.rank, len(expert.lora_A),
-                 "imported" if expert.gates else "none")
+        log.info("import: [%d/%d] %s (rank %d, %d modules, gates: %s, Arrow prototypes: %s)", n, len(todo), item.name, expert.rank,
+                 len(expert.lora_A), "imported" if expert.gates else "none", "imported" if expert.prototypes else "none")
     return library
 

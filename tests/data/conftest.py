@@ -13,7 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """The shared folder with the published instruction files (``$GLIDER_SHARED`` or ../shared)."""
-    from glider.instruct.paths import shared_dir as locate
+    from tests.shared import shared_dir as locate
 
     folder = locate()
     if not (folder / "data/glider-instructions/flan_instruction.json").is_file():

@@ -14,10 +14,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def glider_instructions() -> Path:
-    """The published instruction files under $GLIDER_SHARED (default ../shared)."""
+    """The published instruction files (paths.instructions_dir = $GLIDER_INSTRUCTIONS_DIR, the shared copy in tests)."""
     folder = instructions_dir()
     if not (folder / "flan_instruction.json").is_file():
-        pytest.fail(f"shared instruction files not found in {folder}; set GLIDER_SHARED")
+        pytest.fail(f"shared instruction files not found in {folder}; set GLIDER_SHARED or GLIDER_INSTRUCTIONS_DIR")
     return folder
 
 

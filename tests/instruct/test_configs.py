@@ -12,13 +12,14 @@ from glider.instruct.embedder import SentenceEmbedder
 from glider.instruct.file_writer import FileWriter
 from glider.instruct.hf_writer import HFWriter
 from glider.instruct.none_writer import NoneWriter
+from glider.instruct.embedding_file import EmbeddingFileSource
 from glider.instruct.openai_writer import OpenAIWriter
-from glider.instruct.paths import CONF_DIR, shared_dir
+from glider.instruct.paths import CONF_DIR, instructions_dir
 
 EXPECTED = {
     ("llm", "none"): NoneWriter,
     ("llm", "file"): FileWriter,
-    ("llm", "file_flan_bb"): FileWriter,
+    ("llm", "embeddings"): EmbeddingFileSource,
     ("llm", "openai"): OpenAIWriter,
     ("llm", "hf"): HFWriter,
     ("embedder", "minilm"): SentenceEmbedder,
@@ -33,9 +34,12 @@ def test_every_config_file_is_covered():
 
 @pytest.mark.parametrize("group, name", sorted(EXPECTED))
 def test_config_instantiates(group, name, monkeypatch, tmp_path):
-    monkeypatch.setenv("GLIDER_SHARED", str(shared_dir().resolve()))
     monkeypatch.chdir(tmp_path)  # relative cache dirs land here; nothing is written by constructors
-    root = OmegaConf.create({group: OmegaConf.load(CONF_DIR / group / f"{name}.yaml"), "paths": {"shared_dir": str(shared_dir().resolve())}})
+    released = "/released/gpt-generated-instruction-nomic-embeddings"  # read on first use only
+    root = OmegaConf.create({group: OmegaConf.load(CONF_DIR / group / f"{name}.yaml"),
+                             "paths": {"instructions_dir": str(instructions_dir().resolve())},
+                             "instructions": {"texts": {"experts": "${paths.instructions_dir}/flan_instruction.json", "queries": None},
+                                              "embeddings": {"experts": f"{released}/t0-v3", "queries": f"{released}/t0-v4"}}})
     assert "_target_" in root[group]
     obj = instantiate(root[group])
     assert isinstance(obj, EXPECTED[(group, name)])

@@ -72,12 +72,12 @@ def test_import_for_a_pretrained_backbone_reads_only_its_config(tmp_path: Path) 
     """model.source=pretrained (e.g. t5_xl_lm_adapt): layer shapes come from config.json on the meta device, no weights."""
     from transformers import T5Config
 
-    from glider.stages.import_stage import backbone_shapes
+    from glider.stages.import_stage import backbone_layout
 
     T5Config(d_model=32, d_ff=48, d_kv=16, num_layers=2, num_heads=2, feed_forward_proj="gated-gelu", vocab_size=100).save_pretrained(tmp_path / "t5")
     cfg = _cfg(tmp_path, "library.import_.format=glider", f"library.import_.path={tmp_path / 'release'}",
                model=("model=t5_xl_lm_adapt", f"model.name_or_path={tmp_path / 't5'}"))
-    shapes = backbone_shapes(StageContext(cfg))
+    shapes = backbone_layout(StageContext(cfg)).shapes
     assert shapes["decoder.block.1.layer.2.DenseReluDense.wi_1"] == (48, 32) and len(shapes) == 36
     write_glider_release(tmp_path / "release", shapes, ["p3agnews"])
     run_pipeline(StageContext(cfg))

@@ -24,7 +24,7 @@ from glider.routers.selection import Dense, TopK, TopP
 from glider.routers.static import OracleScorer, UniformScorer
 
 
-def _ln(v: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+def _ln(v: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     return (v - v.mean(-1, keepdims=True)) / np.sqrt(v.var(-1, keepdims=True) + eps)
 
 
@@ -35,6 +35,20 @@ def test_phatgoose_is_ln_dot_over_sqrt_d() -> None:
     got = scorer.logits(x, scorer.prepare_keys(g)).numpy()
     want = _ln(x.double().numpy()) @ _ln(g.double().numpy()).T / math.sqrt(32)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_phatgoose_layer_norm_matches_nn_layernorm_with_small_gates() -> None:
+    """Both original codes normalise with nn.LayerNorm (eps 1e-5); with small gates eps matters."""
+    torch.manual_seed(4)
+    x, g = torch.randn(9, 16), torch.randn(6, 16) * 2e-3  # gates near zero: var ~ 4e-6, comparable to eps
+    ln = torch.nn.LayerNorm(16, elementwise_affine=False)
+    scorer = PhatgooseScorer()
+    assert scorer.eps == ln.eps == 1e-5
+    got = scorer.logits(x, scorer.prepare_keys(g))
+    want = ln(x) @ ln(g).T / math.sqrt(16)
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    other = PhatgooseScorer(eps=1e-6)
+    assert not torch.allclose(other.logits(x, other.prepare_keys(g)), want, atol=1e-3)
 
 
 def test_arrow_prototype_is_top_right_singular_vector_of_BA() -> None:

@@ -68,3 +68,16 @@ def test_submitit_local_runs_a_two_job_sweep(world: World) -> None:
     assert len([p for p in (sweep / ".submitit").iterdir() if p.name.isdigit()]) == 2  # each job ran as its own submitit job (by id)
     alphas = {json.loads((j / "summary.json").read_text())["router_params"]["alpha"] for j in jobs}
     assert alphas == {3, 100}
+
+
+@pytest.mark.slow
+def test_selection_ablation_sweep(world: World) -> None:
+    """ablation=selection is a multirun by itself: one job per selection rule, each with its router's top-k/top-p."""
+    glider(world.root, "ablation=selection", "selection.rule=k1,p050", "stage=eval", "logger=csv",
+           "eval.heatmaps=false", *TINY)
+    (sweep,) = sorted((world.root / "outputs" / "experiments").glob("selection_synthetic_glider/*"))[-1:]
+    jobs = sorted(p.parent.name for p in sweep.glob("*/summary.json"))
+    assert jobs == ["k1", "p050"]
+    params = {j: json.loads((sweep / j / "summary.json").read_text())["router_params"] for j in jobs}
+    assert (params["k1"]["top_k"], params["k1"]["top_p"]) == (1, None) and params["p050"]["top_p"] == 0.5
+    assert (sweep / "report" / "report.md").is_file()  # the sweep report callback ran

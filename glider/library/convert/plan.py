@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from glider.library.convert.common import ExpertParts
 from glider.library.expert import Expert
 
 
@@ -21,10 +22,13 @@ class ImportItem:
 
 
 class Importer(Protocol):
-    """Lists the experts of a checkpoint (``plan``) and reads one of them (``load``)."""
+    """Lists the experts of a checkpoint (``plan``), checks one without reading its data (``parse``), reads it (``load``)."""
 
     format: str
+    skipped: list[str]  # what the source holds beyond the requested tasks (after ``plan``)
 
     def plan(self) -> list[ImportItem]: ...
+
+    def parse(self, item: ImportItem) -> ExpertParts: ...
 
     def load(self, item: ImportItem) -> Expert: ...
