@@ -55,11 +55,12 @@ def test_selection_knobs_do_not_apply_it_is_always_top1(kwargs: dict) -> None:
     assert isinstance(router.selection, TopK) and router.selection.k == 1 and router.alpha == 1.0
 
 
-def test_a_paper_experiment_composes_with_router_lorahub(tmp_path) -> None:
+@pytest.mark.parametrize("experiment", ["t0_heldin", "t0_heldout", "t0_bbh", "t0_bbl", "flan_bbh", "flan_bbl"])
+def test_each_paper_setting_composes_with_router_lorahub(tmp_path, experiment: str) -> None:
     from hydra.utils import instantiate
 
-    cfg = compose_config(tmp_path, ["router=lorahub", "router.top_k=2", "router.alpha=100", "router.global_granularity=task"])
-    router = instantiate(cfg.router, _convert_="all")  # what experiment=t0_heldin router=lorahub leaves in router.*
+    cfg = compose_config(tmp_path, [f"experiment={experiment}", "router=lorahub"])  # the experiment sets GLIDER's alpha and top-2
+    router = instantiate(cfg.router, _convert_="all")
     assert router.describe() == "1*lorahub | top1" and lorahub_settings(router) == LoraHubSettings()
 
 
