@@ -3,7 +3,8 @@
 At ``on_test_start`` (the process group exists, the model is on its device), for each task in
 turn: rank 0 reuses the stored search of the run directory (``lorahub/<task>.json``, when its
 key matches) or searches (glider/lit/lorahub_search.py) and stores it atomically; the record is
-broadcast and every process writes the composition into the task's slot. Rank 0 logs each
+broadcast and every process writes the composition into the task's slot (a user error in rank
+0's search is broadcast instead, and every process raises it). Rank 0 logs each
 search and, at the end, the weights and loss curves to the run's logger (W&B tables).
 """
 
@@ -20,6 +21,7 @@ import pandas as pd
 
 from glider.data.collate import Seq2SeqCollator
 from glider.data.spec import Example
+from glider.errors import GliderError
 from glider.io import atomic_write_json, read_json
 from glider.library.expert import Expert
 from glider.lit.lorahub_search import FewShotLoss, SearchRecord, search_task
@@ -59,10 +61,15 @@ class LoraHubSearchCallback(L.Callback):
         routed = pl_module.routed
         for i, search in enumerate(self.searches, 1):
             composer = SlotComposer(routed.layers, [self.library[j] for j in search.experts], self.scale)
-            record = None
+            record: SearchRecord | GliderError | None = None
             if trainer.is_global_zero:
-                record = self._stored(search) or self._search(search, routed, composer, trainer, f"{i}/{len(self.searches)}")
+                try:
+                    record = self._stored(search) or self._search(search, routed, composer, trainer, f"{i}/{len(self.searches)}")
+                except GliderError as err:  # e.g. every candidate non-finite: every process stops with the same message
+                    record = err
             record = trainer.strategy.broadcast(record, src=0)
+            if isinstance(record, GliderError):
+                raise record
             composer.write(search.slot, record.weights)
             self.records[search.task] = record
         if trainer.is_global_zero and trainer.logger is not None:

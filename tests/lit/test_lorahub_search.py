@@ -145,3 +145,61 @@ def test_the_searches_go_to_the_logger_as_metrics_and_tables() -> None:
     assert logger.metrics == {"lorahub/t/objective": 0.25}
     assert logger.tables["lorahub/weights"].to_dict("list") == {"task": ["t", "t"], "expert": ["a", "b"], "weight": [0.5, -1.0]}
     assert logger.tables["lorahub/loss_curves"]["objective"].tolist() == [1.0, math.inf, 0.25]
+
+
+class _Strategy:
+    """What the callback asks of Lightning's strategy: broadcast from rank 0 (here: rank 0's value, given)."""
+
+    def __init__(self, from_rank0: object) -> None:
+        self.from_rank0 = from_rank0
+        self.sent: list[object] = []
+
+    def broadcast(self, obj: object, src: int = 0) -> object:
+        self.sent.append(obj)
+        return self.from_rank0 if self.from_rank0 is not None else obj
+
+
+def _trainer(rank0: bool, from_rank0: object = None) -> object:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(is_global_zero=rank0, strategy=_Strategy(from_rank0), logger=None, progress_bar_callback=None)
+
+
+def _callback(tiny_t5, tmp_path, experts: list[Expert], task: str = "t0"):
+    from glider.lit.lorahub_callback import LoraHubSearchCallback, TaskSearch
+    from types import SimpleNamespace
+
+    routed = RoutedSeq2Seq(copy.deepcopy(tiny_t5), build_router("lorahub", global_scorers={"lorahub": {}}),
+                           composition_slots(experts, [task]))
+    search = TaskSearch(task=task, slot=0, experts=list(range(len(experts))), examples=_task_examples(0, 3, seed=1),
+                        example_split="train", key="k")
+    callback = LoraHubSearchCallback([search], experts, experts[0].scale, LoraHubSettings(experts=len(experts), steps=4), 0,
+                                     tmp_path, COLLATOR, 8)
+    return callback, SimpleNamespace(routed=routed)
+
+
+def test_other_ranks_never_search_they_write_rank_0s_weights(tiny_t5, tmp_path) -> None:
+    experts = [random_expert(tiny_t5, f"e{i}", f"t{i}", seed=i, with_keys=False) for i in range(2)]
+    record = SearchRecord(task="t0", seed=0, key="k", experts=["e0", "e1"], weights=[0.25, -1.0], objective=0.5, losses=[0.5],
+                          examples=3, example_split="train")
+    callback, module = _callback(tiny_t5, tmp_path, experts)
+    callback.on_test_start(_trainer(rank0=False, from_rank0=record), module)
+    assert callback.records == {"t0": record} and not (tmp_path / "lorahub").exists()
+    layer = module.routed.layers[0]
+    want = 0.25 * experts[0].lora_A[layer.module_name] - experts[1].lora_A[layer.module_name]
+    torch.testing.assert_close(layer.lora_A[0], want)
+
+
+def test_a_user_error_in_rank_0s_search_stops_every_process_with_its_message(tiny_t5, tmp_path) -> None:
+    experts = [random_expert(tiny_t5, f"e{i}", f"t{i}", seed=i, with_keys=False) for i in range(2)]
+    for module in experts[0].lora_A:
+        experts[0].lora_A[module] = torch.full_like(experts[0].lora_A[module], math.inf)
+    callback, module = _callback(tiny_t5, tmp_path, experts)
+    trainer = _trainer(rank0=True)
+    with pytest.raises(RoutingError, match="for task 't0' gave a non-finite few-shot loss"):
+        callback.on_test_start(trainer, module)  # rank 0: searches, fails, broadcasts the error, raises it
+    assert len(trainer.strategy.sent) == 1 and isinstance(trainer.strategy.sent[0], RoutingError)
+    error = RoutingError("router=lorahub: every one of the 4 candidate compositions for task 't0' gave a non-finite few-shot loss")
+    callback, module = _callback(tiny_t5, tmp_path, experts)
+    with pytest.raises(RoutingError, match="for task 't0'"):
+        callback.on_test_start(_trainer(rank0=False, from_rank0=error), module)  # another rank: raises what rank 0 sent
