@@ -49,9 +49,9 @@ def training_trainer(trainer_cfg: Any, max_steps: int, description: str | None =
     )
 
 
-def evaluation_trainer(trainer_cfg: Any, logger: Any) -> L.Trainer:
+def evaluation_trainer(trainer_cfg: Any, logger: Any, callbacks: list[L.Callback] | None = None) -> L.Trainer:
     """The eval Trainer: every device of ``trainer`` (DDP relaunching the Hydra job), no distributed sampler (glider's
-    :class:`~glider.data.eval_data.TaskBatchSampler` shards exactly), inference mode."""
+    :class:`~glider.data.eval_data.TaskBatchSampler` shards exactly), inference mode; ``callbacks`` (router=lorahub's search)."""
     quiet_lightning()
     return L.Trainer(
         accelerator=trainer_cfg.get("accelerator", "cpu"),
@@ -64,6 +64,7 @@ def evaluation_trainer(trainer_cfg: Any, logger: Any) -> L.Trainer:
         enable_checkpointing=False,
         enable_model_summary=False,
         enable_progress_bar=trainer_cfg.get("progress_bar", True),
+        callbacks=list(callbacks or []),
         inference_mode=True,
         deterministic=trainer_cfg.get("deterministic", False),  # trainer.deterministic=true: bitwise-reproducible GPU evaluation too
     )

@@ -9,6 +9,7 @@ from glider.routers.arrow import ArrowScorer
 from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import GlobalScorer, LocalScorer
 from glider.routers.instruction import InstructionScorer
+from glider.routers.lorahub import LoraHubScorer, fit_lorahub_router
 from glider.routers.phatgoose import PhatgooseScorer
 from glider.routers.retrieval import RetrievalScorer
 from glider.routers.router import Router
@@ -24,6 +25,7 @@ GLOBAL_SCORERS: dict[str, Callable[..., GlobalScorer]] = {
     "retrieval": RetrievalScorer,
     "oracle": OracleScorer,
     "uniform": UniformScorer,
+    "lorahub": LoraHubScorer,
 }
 MODES = ("routed", "merged", "base")
 
@@ -84,4 +86,5 @@ def build_router(
         raise ConfigError(f"Router '{name}' routes but names no scorer: set router.local and/or router.global_scorers.")
     if candidates is not None and not router.global_:
         raise ConfigError("router.candidates pre-selects experts by global score: the router needs a global scorer.")
+    fit_lorahub_router(router)
     return router

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from glider.data.spec import Example
-from glider.instruct.paths import shared_dir
+from tests.shared import shared_dir
 from glider.lit.text_metrics import exact_match, references_of, rouge_l, score_generation, squad_score
 
 
