@@ -44,7 +44,9 @@ from glider.routers.router import Router
 from glider.stages.auto_alpha_utility import calibrate_by_utility
 from glider.stages.context import StageContext
 from glider.stages.describe_stage import load_expert_side, make_embedder, make_writer
+from glider.stages.expert_subset import select_experts
 from glider.stages.lorahub_stage import LoraHubEval
+from glider.stages.tuning_eval import check_tuning_router, run_tuning
 
 log = logging.getLogger("glider")
 
@@ -61,6 +63,7 @@ class EvalResult:
     seconds: float = 0.0
     world_size: int = 1
     frame: Any = field(default=None, repr=False)
+    tuning: dict[str, Any] | None = None  # eval.tuning: scores on the tuning split (glider/stages/tuning_eval.py)
 
 
 def _needs_embeddings(router: Router) -> bool:
@@ -123,6 +126,8 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         library = ctx.open_library()
         experts = library.load_all()
         side = expert_side_for(ctx, router, library)
+        subset = ctx.cfg.eval.get("experts")
+        experts, side = select_experts(experts, side, None if subset is None else [str(n) for n in subset])
     else:
         library, experts, side = None, [], ExpertSide(names=[], tasks=[])
     hub = LoraHubEval(ctx, lorahub_settings(router), experts) if lorahub_settings(router) else None
@@ -130,6 +135,9 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         experts, side = hub.model_experts(ctx.source.eval_tasks())
     model, tokenizer = ctx.load_backbone()
     routed = RoutedSeq2Seq(model, router, experts, side, targets=ctx.target_modules)
+    tuning_n = int(ctx.cfg.eval.get("tuning", {}).get("examples_per_task", 0) or 0)
+    if tuning_n:
+        check_tuning_router(routed)  # before any evaluation work
     if isinstance(router.alpha, AutoAlpha) and router.mode == "routed" and router.alpha.cutoff == "utility":
         calibrate_by_utility(ctx, routed, tokenizer, build_items)
     all_tasks = ctx.source.eval_tasks()
@@ -164,6 +172,8 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         if truncated:
             log.warning("eval: %d of %d inputs were longer than model.max_source_length=%d and were truncated", truncated, len(items), ctx.model_cfg.max_source_length)
         result = _finish(ctx, router, all_tasks, tasks, mean, count, start, trainer.world_size)
+        if tuning_n:
+            result.tuning = run_tuning(ctx, routed, tokenizer, build_items, tuning_n)
         cost = run_cost(result.seconds, result.counts, **(hub.search_cost() if hub else {}))
         extra = {"cost": cost, **(hub.summary_entries() if hub else {})}
         _write_outputs(ctx, router, result.frame, result, predictions, stats, routed, tasks, truncated, logger, extra)
@@ -262,6 +272,7 @@ def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalRe
         "world_size": result.world_size,
         "alpha_auto": _auto_alpha_info(router, predictions, tasks),
         "global_top1": global_identification(predictions, dict(zip(routed.expert_names, routed.expert_side.tasks))),
+        "tuning": result.tuning,
         "router_params": _router_params(ctx),
         "overrides": job_overrides(),
         **extra,
@@ -272,6 +283,9 @@ def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalRe
     if summary["global_top1"]:
         print(f"global router: the task's own expert scores highest for {summary['global_top1']['average']:.3f} of its examples "
               "(average over tasks with an expert)", flush=True)
+    if result.tuning:
+        print(f"tuning split ({result.tuning['examples_per_task']} held-back training rows per task, not the evaluation examples): "
+              f"held-in {result.tuning['heldin_avg']:.3f}, held-out (own expert left out) {result.tuning['heldout_avg']:.3f}", flush=True)
     if summary["alpha_auto"]:
         auto = summary["alpha_auto"]
         shares = ", ".join(f"{share:.0%} of {split}" for split, share in auto["high_fraction_by_split"].items())
