@@ -23,7 +23,7 @@ import random
 
 from collections.abc import Mapping, Sequence
 
-from glider.data.synthetic.contents import FAMILIES, Content, entity_count, render, sample_content
+from glider.data.synthetic.contents import FAMILIES, Content, render, sample_content
 from glider.data.synthetic.lexicons import lexicon_index, write
 from glider.data.synthetic.world import ASPECT_VALUES, COMMON, Entity, World
 
@@ -92,6 +92,5 @@ def sample_lexicon_pretrain_pair(
     own = [name for name in sorted(worlds) if name != COMMON]
     lexicon = COMMON if rng.random() < 0.5 else rng.choice(own)
     content = sample_content(form, worlds[lexicon].entities, rng)
-    chosen = content.entities
     prefix = _prefix(prefix_words, rng)
-    return write(f"{prefix} {render(content)}", chosen), describe_content(content, rng, lexicons=True)
+    return write(f"{prefix} {render(content)}", content.entities), describe_content(content, rng, lexicons=True)
