@@ -12,7 +12,6 @@ from glider.library.expert import Expert
 from glider.library.stack import stack_experts
 from glider.moe.context import RoutingContext
 from glider.moe.inject import inject_moe, module_shapes
-from glider.moe.layer import MoELoRALinear
 from glider.moe.stats import RoutingStats
 from glider.routers.base import ExpertSide, QueryBatch
 from glider.routers.router import Router
@@ -33,7 +32,7 @@ class RoutedSeq2Seq(nn.Module):
         self.expert_names = [e.name for e in experts]
         for p in self.model.parameters():
             p.requires_grad_(False)
-        self.layers: list[MoELoRALinear] = []
+        self.layers: list[nn.Module] = []  # MoELoRALinear (MergedLoRALinear for router.mode=merged)
         if router.uses_experts and experts:
             shapes = module_shapes(model, targets) if targets else module_shapes(model)
             stacks = stack_experts(experts, shapes, router.key_names() if router.needs_local else [])
