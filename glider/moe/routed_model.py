@@ -61,7 +61,7 @@ class RoutedSeq2Seq(nn.Module):
         if global_bias is not None:
             bias = global_bias
             self.example_top_expert = unique_argmax(bias)
-        elif self.router.mode == "routed" and self.router.global_ and queries is not None:
+        elif self.router.mode == "routed" and self.router.global_scorer_names() and queries is not None:
             bias, self.example_alpha = self.router.global_bias_and_alpha(queries)  # [B, N], [B]
             self.example_top_expert = unique_argmax(bias)
         candidates = None

@@ -26,6 +26,8 @@ GLOBAL_SCORERS: dict[str, Callable[..., GlobalScorer]] = {
     "uniform": UniformScorer,
 }
 MODES = ("routed", "merged", "base")
+ROUTER_KEYS = ("name", "mode", "local", "global_scorers", "alpha", "alpha_auto", "top_k", "top_p", "dense",
+               "global_granularity", "candidates")
 
 
 def _scorers(spec: Any, registry: dict[str, Callable], kind: str) -> list[tuple[Any, float]]:
@@ -55,9 +57,14 @@ def build_router(
     mode: str = "routed",
     global_granularity: str = "example",
     candidates: int | None = None,
-    **unused: Any,
+    **unknown: Any,
 ) -> Router:
-    """The router described by a ``conf/router/*.yaml`` file."""
+    """The router described by a ``conf/router/*.yaml`` file (``conf/router/_base.yaml``: every key)."""
+    if unknown:
+        keys = ", ".join(f"router.{k}" for k in sorted(unknown))
+        raise ConfigError(
+            f"Unknown router key(s) {keys}: a router takes {', '.join(ROUTER_KEYS)} (conf/router/_base.yaml)."
+        )
     if mode not in MODES:
         raise ConfigError(f"router.mode must be one of {MODES}, got '{mode}'.")
     if global_granularity not in ("example", "task"):
@@ -68,6 +75,11 @@ def build_router(
         alpha_value: float | AutoAlpha = AutoAlpha(**dict(alpha_auto or {}))
     else:
         alpha_value = float(alpha)
+        if not alpha_value >= 0:
+            raise ConfigError(
+                f"router.alpha must be a number >= 0 or 'auto', got {alpha}: it scales the global scores, and a "
+                "negative alpha would route each example away from the experts its instruction matches."
+            )
     if candidates is not None and int(candidates) < 1:
         raise ConfigError(f"router.candidates must be a positive number of experts, got {candidates}.")
     router = Router(

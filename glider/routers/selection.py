@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor
 
+from glider.errors import ConfigError
+
 RENORM_EPS = 1e-6
 
 
@@ -99,9 +101,14 @@ class Dense(Selection):
 
 
 def make_selection(top_k: int | None = 2, top_p: float | None = None, dense: bool = False) -> Selection:
-    """The selection rule named by the router config (dense > top_p > top_k)."""
+    """The selection rule named by the router config (dense > top_p > top_k); a bad value is a ConfigError."""
     if dense:
         return Dense()
     if top_p is not None:
+        if not 0.0 < float(top_p) <= 1.0:
+            raise ConfigError(f"router.top_p must be in (0, 1] (the probability mass to keep), got {top_p}.")
         return TopP(float(top_p))
-    return TopK(int(top_k if top_k is not None else 2))
+    k = 2 if top_k is None else top_k
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ConfigError(f"router.top_k must be a whole number of experts >= 1, got {top_k}.")
+    return TopK(k)
