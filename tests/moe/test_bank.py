@@ -53,6 +53,23 @@ def test_matches_loop_reference_float32(shape, b_rank_major):
     torch.testing.assert_close(out, reference, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 4 * (16 + 24) * 200, 4 * (16 + 24) * 1000])
+def test_runs_of_experts_give_the_same_result(monkeypatch, chunk_bytes):
+    """On CPU the sorted slots go in runs of experts of bounded size (a run per expert at the smallest)."""
+    import glider.moe.bank as bank
+
+    case = make_case(300, 8, 2, 4, 16, 24)
+    reference = lora_loop_reference(*case)
+    monkeypatch.setattr(bank, "CPU_CHUNK_BYTES", chunk_bytes)
+    torch.testing.assert_close(apply(*case), reference, atol=1e-5, rtol=1e-5)
+    runs = bank._runs(torch.bincount(case[1].reshape(-1), minlength=8), 600, 4 * (16 + 24), torch.device("cpu"))
+    assert runs[0][::2] == (0, 0) and runs[-1][1::2] == (8, 600)
+    assert all(a[1] == b[0] and a[3] == b[2] for a, b in zip(runs, runs[1:]))  # consecutive, nothing skipped
+    per_run = max(1, chunk_bytes // (4 * 40))
+    assert all(stop - start <= per_run or last - first == 1 for first, last, start, stop in runs)  # bounded, or one expert
+    assert len(runs) == {1: 8, 200: 4, 1000: 1}[per_run]
+
+
 def test_grouped_products_are_taken_where_they_run(monkeypatch):
     calls = []
     real = torch._grouped_mm
