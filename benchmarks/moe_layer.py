@@ -102,7 +102,6 @@ def run(device: torch.device, repeats: int, clock: Callable[[], float]) -> list[
             f"| {paired_ratio(samples, 'routed', 'loop'):.2f} |"
         )
         print(rows[-1], flush=True)
-        del layer
     return rows
 
 

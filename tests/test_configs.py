@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from tests.shared import shared_instructions_dir
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 GROUPS = sorted(p.name for p in CONF.iterdir() if p.is_dir())
-INSTANTIATED = {"task", "router", "llm", "embedder", "logger"}
+INSTANTIATED = {"task", "router", "llm", "embedder", "logger", "trainer", "model"}
 # options that only make sense inside a setting that fills them in (llm=embeddings alone is a ConfigError: tested)
 NEEDS = {("llm", "embeddings"): ["experiment=t0_heldin"]}
 

@@ -19,7 +19,6 @@ Storage: ``lora_A`` contiguous ``[N, r, d_in]`` and ``lora_Bt`` contiguous ``[N,
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 # dtypes torch._grouped_mm takes; its operands' rows must be 16-byte aligned
