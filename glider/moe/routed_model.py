@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from glider.library.expert import Expert
-from glider.library.stack import stack_experts
+from glider.library.stack import ModuleStack, stack_experts
 from glider.moe.context import RoutingContext
 from glider.moe.inject import inject_moe, module_shapes
 from glider.moe.stats import RoutingStats
@@ -44,6 +44,15 @@ class RoutedSeq2Seq(nn.Module):
         self.example_top_expert: Tensor | None = None  # argmax_i of the global bias per example (set by ``batch``)
         if router.uses_experts and router.mode == "routed":
             router.bind(expert_side)
+
+    @classmethod
+    def from_stacks(cls, model: nn.Module, router: Router, stacks: dict[str, ModuleStack], expert_side: ExpertSide) -> "RoutedSeq2Seq":
+        """The same over experts already stacked per module (``stack_experts``' output, e.g. random ones on a GPU)."""
+        routed = cls(model, router, [], expert_side)
+        routed.expert_names = list(expert_side.names)
+        if router.uses_experts:
+            routed.layers = inject_moe(model, stacks, router, routed.context)
+        return routed
 
     @property
     def num_experts(self) -> int:
