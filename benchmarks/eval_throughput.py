@@ -48,7 +48,7 @@ from tests.moe.reference import lora_loop_reference
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 HEADER = ("| model | device, dtype | N | r | routed modules | batch (enc + dec tokens) | bare ex/s | routed ex/s | routed / bare time "
-          "| routed / bare throughput | routed, no stats / bare time | loop ex/s | loop / bare time | candidates: ex/s, time / bare |")
+          "| routed / bare throughput | routed, no stats / bare time | loop ex/s | loop / bare time | candidates ex/s | candidates / bare time |")
 
 
 @contextlib.contextmanager
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     clock = time.thread_time if args.clock == "thread" else time.perf_counter
     print(machine_line(device))
     print(f"{args.repeats} repetitions, medians of {args.clock}-clock time, one rank-classification batch per call\n")
-    rows = [HEADER, "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    rows = [HEADER, "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name in models:
         for n_experts in args.experts:
             rows.append(measure(SHAPES[name], n_experts, args.repeats, clock, device, dtype, args.loop, args.candidates))
