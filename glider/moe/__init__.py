@@ -12,7 +12,8 @@ Two contracts, and the layer (:class:`glider.moe.layer.MoELoRALinear`) calls bot
    looks inside it.
 2. **The expert bank applies.** ``bank(x, indices, weights, out)`` adds
    ``sum_j w_j * s_e * B_e A_e x`` into ``out [T, d_out]`` in place (an index of -1: no expert)
-   and returns it (:class:`~glider.moe.bank.ExpertBank`, its ``forward``).
+   and returns it (:class:`~glider.moe.bank.ExpertBank`; "apply" is its ``forward``, since
+   ``nn.Module.apply`` is taken).
 
 One PyTorch implementation of each serves CPU and GPU, float32 and bfloat16; the plain
 per-expert loop they are checked against lives in the tests (``tests/moe/reference.py``).

@@ -38,7 +38,7 @@ class MoELoRALinear(WrapsFrozenLinear):
         self.context = context
 
     def extra_repr(self) -> str:
-        return f"{self.module_name}: router={self.router.router.name}"
+        return self.module_name
 
     def forward(self, x: Tensor) -> Tensor:
         y = self.base(x)
