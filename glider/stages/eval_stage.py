@@ -155,7 +155,7 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         trainer.test(evaluator, datamodule=data, verbose=False)
         items = data.items or []
         log.info("eval: process %d of %d scored %d examples", trainer.global_rank, trainer.world_size, len(evaluator.predictions))
-        mean, count = evaluator.scores.per_task()  # summed over processes (torchmetrics states)
+        mean, count = evaluator.task_scores()  # summed over processes (torchmetrics states)
         predictions, stats = _gather(evaluator, trainer)
         truncated = _sum_over_processes(collator.counter.truncated, trainer)
         if not trainer.is_global_zero:
