@@ -19,10 +19,13 @@ export TOKENIZERS_PARALLELISM ?= false
 # needs Python to write its bytecode cache, so make clears PYTHONDONTWRITEBYTECODE for its
 # commands (set, every process would recompile torch & co.: 35 s per start instead of 15 s).
 export PYTHONDONTWRITEBYTECODE :=
-$(STAMP): pyproject.toml
+# promptsource 0.2.3 (T0/P3 templates) declares Python < 3.10 and old pins it does not need: installed
+# without them; its real needs (jinja2, pyyaml, pandas, setuptools < 81) are in pyproject.toml.
+$(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --no-compile --upgrade pip
 	$(PY) -m pip install --quiet --no-compile "torch==2.13.0" -e ".[dev]"
+	$(PY) -m pip install --quiet --no-compile --no-deps --ignore-requires-python "promptsource==0.2.3"
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -1,67 +1,112 @@
-"""BIG-bench Hard and BIG-bench Lite task lists and their keys (the keys of ``bb_instruction.json``).
+"""BIG-bench Hard and BIG-bench Lite as the original GLIDER code evaluates them (its ``BB_DATASET_CONFIGS``).
 
-Keys are ``bb`` + the lower-case alphanumerics of the BIG-bench task name. BBH's three
-``logical_deduction_*`` and three ``tracking_shuffled_objects_*`` subtasks share one key
-each (as in the instruction files), so BBH's 27 subtasks give 23 keys; the paper's runs
-use 22 of them (all but ``bbdycklanguages``; the keys of ``bb_instruction-v2.json``).
-BIG-bench Lite has 24 tasks; ``formal_fallacies_syllogisms_negation`` and
-``logical_deduction`` overlap BBH and are left out, giving the 22 BBL keys of the files.
+Keys are those of ``bb_instruction.json`` (``bb`` + the lower-case alphanumerics of the BBH
+task name). The paper's lists are the original's ``BIGBENCH_HARD_TASKS`` (22 keys: all BBH
+keys but ``bbdycklanguages``) and ``BIGBENCH_LITE_TASKS`` (17 keys; ``bbformalfallacies`` and
+``bblogicaldeduction`` are in both). Sources: 19 BBH keys and every BBL key read the full
+BIG-bench task from ``tasksource/bigbench`` (its ``train`` and ``validation`` splits
+concatenated, the original's ``train_validation``), ``boolean_expressions``, ``web_of_lies``
+and ``multistep_arithmetic_two`` read BBH's own rows (``lukaemon/bbh``, split ``test``).
+Inputs get ``"\\nAnswer:"`` appended. Metrics: ``accuracy`` = rank classification with
+length normalisation over the row's ``multiple_choice_targets`` (or the fixed choices of the
+two BBH rank tasks); ``accuracy_multiple_ans`` also counts every choice whose
+``multiple_choice_scores`` is 1; ``exact_match`` (strict) against ``targets[0]``;
+``exact_match_multiple_ans`` against any target; ``rouge`` = ROUGE-L against ``targets[0]``.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
-BBH_SUBTASKS: list[str] = [
-    "boolean_expressions", "causal_judgement", "date_understanding", "disambiguation_qa", "dyck_languages",
-    "formal_fallacies", "geometric_shapes", "hyperbaton", "logical_deduction_five_objects",
-    "logical_deduction_seven_objects", "logical_deduction_three_objects", "movie_recommendation",
-    "multistep_arithmetic_two", "navigate", "object_counting", "penguins_in_a_table", "reasoning_about_colored_objects",
-    "ruin_names", "salient_translation_error_detection", "snarks", "sports_understanding", "temporal_sequences",
-    "tracking_shuffled_objects_five_objects", "tracking_shuffled_objects_seven_objects",
-    "tracking_shuffled_objects_three_objects", "web_of_lies", "word_sorting",
+TASKSOURCE = "tasksource/bigbench"
+BBH_HUB = "lukaemon/bbh"
+RC, EM, RL = "rank_classification", "exact_match", "rouge_l"
+
+
+@dataclass(frozen=True)
+class BigBenchTask:
+    """One BIG-bench key: where its rows come from and how it is scored."""
+
+    key: str
+    config: str  # the hub config: the BIG-bench task name (tasksource) or the BBH subtask (lukaemon/bbh)
+    metric: str = RC
+    multi: bool = False  # several right answers (accuracy_multiple_ans / exact_match_multiple_ans)
+    hub_id: str = TASKSOURCE
+    answer_choices: tuple[str, ...] = ()  # fixed choices (the two rank-classified lukaemon/bbh tasks)
+    max_new_tokens: int = 0  # the original's max_gen_length
+
+    @property
+    def split(self) -> str:
+        return "train_validation" if self.hub_id == TASKSOURCE else "test"
+
+
+def _bbh(key: str, config: str, metric: str = RC, **kw) -> BigBenchTask:
+    return BigBenchTask(key, config, metric, **kw)
+
+
+BIGBENCH_TASKS: dict[str, BigBenchTask] = {t.key: t for t in [
+    _bbh("bbbooleanexpressions", "boolean_expressions", hub_id=BBH_HUB, answer_choices=("True", "False")),
+    _bbh("bbcausaljudgement", "causal_judgment"),
+    _bbh("bbdateunderstanding", "date_understanding"),
+    _bbh("bbdisambiguationqa", "disambiguation_qa"),
+    _bbh("bbdycklanguages", "dyck_languages"),
+    _bbh("bbformalfallacies", "formal_fallacies_syllogisms_negation"),
+    _bbh("bbgeometricshapes", "geometric_shapes", multi=True),
+    _bbh("bbhyperbaton", "hyperbaton"),
+    _bbh("bblogicaldeduction", "logical_deduction"),
+    _bbh("bbmovierecommendation", "movie_recommendation"),
+    _bbh("bbmultisteparithmetictwo", "multistep_arithmetic_two", EM, hub_id=BBH_HUB, max_new_tokens=8),
+    _bbh("bbnavigate", "navigate"),
+    _bbh("bbobjectcounting", "object_counting", EM, multi=True, max_new_tokens=8),
+    _bbh("bbpenguinsinatable", "penguins_in_a_table"),
+    _bbh("bbreasoningaboutcoloredobjects", "reasoning_about_colored_objects", multi=True),
+    _bbh("bbruinnames", "ruin_names"),
+    _bbh("bbsalienttranslationerrordetection", "salient_translation_error_detection"),
+    _bbh("bbsnarks", "snarks"),
+    _bbh("bbsportsunderstanding", "sports_understanding"),
+    _bbh("bbtemporalsequences", "temporal_sequences"),
+    _bbh("bbtrackingshuffledobjects", "tracking_shuffled_objects"),
+    _bbh("bbweboflies", "web_of_lies", hub_id=BBH_HUB, answer_choices=("Yes", "No")),
+    _bbh("bbwordsorting", "word_sorting", EM, max_new_tokens=128),
+    _bbh("bbautodebugging", "auto_debugging", EM, multi=True, max_new_tokens=32),
+    _bbh("bbbbqlitejson", "bbq_lite_json"),
+    _bbh("bbcodelinedescription", "code_line_description"),
+    _bbh("bbconceptualcombinations", "conceptual_combinations"),
+    _bbh("bbconlangtranslation", "conlang_translation", RL, max_new_tokens=64),
+    _bbh("bbemojimovie", "emoji_movie"),
+    _bbh("bbhinduknowledge", "hindu_knowledge"),
+    _bbh("bbknownunknowns", "known_unknowns"),
+    _bbh("bblanguageidentification", "language_identification"),
+    _bbh("bblinguisticspuzzles", "linguistics_puzzles", EM, max_new_tokens=128),
+    _bbh("bblogicgridpuzzle", "logic_grid_puzzle"),
+    _bbh("bbmisconceptionsrussian", "misconceptions_russian"),
+    _bbh("bbnovelconcepts", "novel_concepts", multi=True),
+    _bbh("bboperators", "operators", EM, max_new_tokens=4),
+    _bbh("bbparsinlureadingcomprehension", "parsinlu_reading_comprehension", EM, multi=True, max_new_tokens=128),
+    _bbh("bbplaydialogsameordifferent", "play_dialog_same_or_different"),
+    _bbh("bbrepeatcopylogic", "repeat_copy_logic", EM, max_new_tokens=64),
+    _bbh("bbstrangestories", "strange_stories"),
+    _bbh("bbstrategyqa", "strategyqa"),
+    _bbh("bbsymbolinterpretation", "symbol_interpretation"),
+    _bbh("bbvitamincfactverification", "vitaminc_fact_verification"),
+    _bbh("bbwinowhy", "winowhy"),
+]}
+
+# The original's BIGBENCH_HARD_TASKS (bbdycklanguages commented out there) and BIGBENCH_LITE_TASKS.
+BBH_TASKS: list[str] = [
+    "bbbooleanexpressions", "bbcausaljudgement", "bbdateunderstanding", "bbdisambiguationqa", "bbformalfallacies",
+    "bbgeometricshapes", "bbhyperbaton", "bblogicaldeduction", "bbmovierecommendation", "bbmultisteparithmetictwo",
+    "bbnavigate", "bbobjectcounting", "bbpenguinsinatable", "bbreasoningaboutcoloredobjects", "bbruinnames",
+    "bbsalienttranslationerrordetection", "bbsnarks", "bbsportsunderstanding", "bbtemporalsequences",
+    "bbtrackingshuffledobjects", "bbweboflies", "bbwordsorting",
 ]
-
-# BIG-bench Lite task -> metric (multiple-choice tasks are rank-classified over their choices).
-BBL_TASKS: dict[str, str] = {
-    "auto_debugging": "exact_match",
-    "bbq_lite_json": "rank_classification",
-    "code_line_description": "rank_classification",
-    "conceptual_combinations": "rank_classification",
-    "conlang_translation": "rouge_l",
-    "emoji_movie": "rank_classification",
-    "hindu_knowledge": "rank_classification",
-    "known_unknowns": "rank_classification",
-    "language_identification": "rank_classification",
-    "linguistics_puzzles": "exact_match",
-    "logic_grid_puzzle": "rank_classification",
-    "misconceptions_russian": "rank_classification",
-    "novel_concepts": "rank_classification",
-    "operators": "exact_match",
-    "parsinlu_reading_comprehension": "exact_match",
-    "play_dialog_same_or_different": "rank_classification",
-    "repeat_copy_logic": "exact_match",
-    "strange_stories": "rank_classification",
-    "strategyqa": "rank_classification",
-    "symbol_interpretation": "rank_classification",
-    "vitaminc_fact_verification": "rank_classification",
-    "winowhy": "rank_classification",
-}
-BBL_OVERLAPPING_BBH = ("formal_fallacies_syllogisms_negation", "logical_deduction")
-
-
-def bb_key(task: str) -> str:
-    """``logical_deduction_five_objects`` -> ``bblogicaldeduction``; ``word_sorting`` -> ``bbwordsorting``."""
-    base = re.sub(r"_(three|five|seven)_objects$", "", task)
-    return "bb" + re.sub(r"[^a-z0-9]", "", base.lower())
-
-
-def bbh_keys() -> dict[str, list[str]]:
-    """BBH key -> its subtasks, in BBH order."""
-    keys: dict[str, list[str]] = {}
-    for sub in BBH_SUBTASKS:
-        keys.setdefault(bb_key(sub), []).append(sub)
-    return keys
-
-
-BBH_PAPER_KEYS: list[str] = [k for k in bbh_keys() if k != "bbdycklanguages"]
+BBL_TASKS: list[str] = [
+    "bbbbqlitejson", "bbconceptualcombinations", "bbconlangtranslation", "bbformalfallacies", "bbhinduknowledge",
+    "bbknownunknowns", "bblinguisticspuzzles", "bblogicgridpuzzle", "bblogicaldeduction", "bbnovelconcepts", "bboperators",
+    "bbplaydialogsameordifferent", "bbrepeatcopylogic", "bbstrangestories", "bbstrategyqa", "bbvitamincfactverification",
+    "bbwinowhy",
+]
+# Further keys the original configures but leaves out of the paper's lists (selectable with task.tasks).
+BBH_EXTRA: list[str] = ["bbdycklanguages"]
+BBL_EXTRA: list[str] = ["bbautodebugging", "bbcodelinedescription", "bbemojimovie", "bblanguageidentification",
+                        "bbmisconceptionsrussian", "bbparsinlureadingcomprehension", "bbsymbolinterpretation"]

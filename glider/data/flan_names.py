@@ -64,6 +64,15 @@ FLAN_TASKS: list[str] = [
 ]
 FLAN_KEYS = frozenset(FLAN_TASKS)
 
+# P3 keys for which the FLAN collection (v2) has no rows: its T0 submix drops every P3 template whose
+# dataset is also in Flan 2021 (``in_flan`` in FLAN's flan/v2/constants_t0.py), and commonsense_qa has no
+# T0 training template there. Their experts were trained on P3 itself; FLAN-collection data cannot feed them.
+FLAN_V2_WITHOUT_ROWS: frozenset[str] = frozenset({
+    "p3agnews", "p3cosmosqa", "p3samsum", "p3paws", "p3rottentomatoes", "p3yelp", "p3commongen", "p3gigaword", "p3xsum",
+    "p3mrpc", "p3qqp", "p3commonsenseqa", "p3trec", "p3multinews", "p3imdb", "p3cnndailymail", "p3wscfixed", "p3copa",
+    "p3hswag", "p3wic",
+})
+
 # P3 prompt-name prefix (dataset[_subset]) -> key; the longest matching prefix wins.
 P3_PREFIXES: dict[str, str] = {
     "ag_news": "p3agnews", "amazon_polarity": "p3amazonpolarity", "cosmos_qa": "p3cosmosqa", "samsum": "p3samsum",

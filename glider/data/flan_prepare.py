@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from glider.data.flan_names import FLAN_TASKS, flan_key
+from glider.data.flan_names import FLAN_TASKS, FLAN_V2_WITHOUT_ROWS, flan_key
 from glider.errors import DataError, GliderError
 from glider.io import atomic_write_json, atomic_write_text
 
@@ -87,7 +87,12 @@ def prepare_flan(
     types = set(template_types) if template_types else None
     buckets: dict[str, list[str]] = {k: [] for k in wanted}
     unmapped: Counter[str] = Counter()
-    reachable = {k for k in wanted if not k.startswith("niv2") or categories}
+    reachable = {k for k in wanted if (not k.startswith("niv2") or categories) and k not in FLAN_V2_WITHOUT_ROWS}
+    unreachable = sorted(wanted - reachable)
+    if unreachable:
+        log.warning("flan_prepare: %d key(s) can get no rows from the FLAN collection and are not waited for: %s (%s)",
+                    len(unreachable), ", ".join(unreachable[:24]) + (" ..." if len(unreachable) > 24 else ""),
+                    "P3 datasets the collection drops, and NIv2 keys without --niv2-categories")
     for row in rows:
         if types is not None and row.get("_template_type") not in types and "_template_type" in row:
             continue
@@ -98,7 +103,7 @@ def prepare_flan(
         if key in buckets and len(buckets[key]) < max_per_task:
             buckets[key].append(json.dumps({f: row.get(f) for f in FIELDS if f in row}, ensure_ascii=False))
             if all(len(buckets[k]) >= max_per_task for k in reachable):
-                break
+                break  # every key that can fill is full: the rest of the collection is never read
     out = Path(out_dir)
     counts = {}
     for key, lines in buckets.items():

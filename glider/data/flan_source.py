@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
-from glider.data.flan_names import FLAN_TASKS
+from glider.data.flan_names import FLAN_TASKS, FLAN_V2_WITHOUT_ROWS
 from glider.data.flan_options import parse_options
 from glider.data.raw_source import RawTaskSource
-from glider.data.raw_task import RawTask, Rendered
+from glider.data.raw_task import RawTask, Rendered, Template
 from glider.data.rows import Rows, find_local_split, hub_reachable
-from glider.data.spec import Example
-from glider.errors import ConfigError
+from glider.errors import ConfigError, DataError
 
 log = logging.getLogger("glider")
 
@@ -41,7 +40,7 @@ FLAN_RANK_TASKS = frozenset({
     "flanv2gluecola", "flanv2gluemnli", "flanv2glueqnli", "flanv2gluewnli", "flanv2openbookqa", "flanv2piqa",
     "flanv2sentiment140", "flanv2snli", "flanv2supergluemultirc", "flanv2supergluerecord",
 })
-METRICS = ("rank_classification", "exact_match", "f1", "rouge_l")
+METRICS = ("rank_classification", "exact_match", "squad", "rouge_l")
 SCHEMA = "inputs, targets (optional: _task_name, _task_source, _template_type)"
 
 
@@ -58,6 +57,20 @@ def flan_choices(row: dict[str, Any]) -> Rendered | None:
         return None
     choices, label = parse_options(base.source, base.target)
     return dataclasses.replace(base, choices=choices, label=label) if choices else None
+
+
+@dataclass(frozen=True)
+class FlanPrompts:
+    """Training reads every row as (inputs, targets); evaluation renders rank-classification keys with their options."""
+
+    rank: bool
+    round_robin: bool = True
+
+    def train(self, task: str) -> list[Template]:
+        return [flan_generation]
+
+    def eval(self, task: str) -> list[Template]:
+        return [flan_choices if self.rank else flan_generation]
 
 
 def family_of(key: str) -> str:
@@ -106,9 +119,8 @@ class FlanTaskSource(RawTaskSource):
 
     def _raw_task(self, key: str, metric: str | None) -> RawTask:
         metric = metric or ("rank_classification" if key in FLAN_RANK_TASKS else "rouge_l")
-        template = flan_choices if metric == "rank_classification" else flan_generation
-        return RawTask(name=key, hub_id=self.hub_id, template=template, metric=metric, split="heldin", family=family_of(key),
-                       train_split="train", eval_splits=(), schema=SCHEMA)
+        return RawTask(name=key, hub_id=self.hub_id, prompts=FlanPrompts(rank=metric == "rank_classification"), metric=metric,
+                       split="heldin", family=family_of(key), train_split="train", eval_splits=(), schema=SCHEMA)
 
     def hub_usable(self) -> bool:
         return self.hub and self.cache_dir is not None and hub_reachable()
@@ -129,6 +141,12 @@ class FlanTaskSource(RawTaskSource):
         if directory is not None and directory.is_dir():
             return find_local_split(directory, split)
         if self.hub and self.cache_dir is not None and hub_reachable():
+            if task.name in FLAN_V2_WITHOUT_ROWS:
+                raise DataError(
+                    f"FLAN task '{task.name}' has no rows in {self.hub_id}: the FLAN collection drops the P3 templates of "
+                    "datasets that are in Flan 2021, so nothing is streamed for it. llm=file needs no samples; for its "
+                    f"training data put P3 rows in the FLAN schema under task.data_dir/{task.name}/train.jsonl."
+                )
             self._prepare_cache()
             return find_local_split(self.cache_dir / task.name, split)
         return None
@@ -145,12 +163,6 @@ class FlanTaskSource(RawTaskSource):
                      read_categories(self.niv2_categories), keys=list(self._tasks))
 
     # ------------------------------------------------------------------ examples
-    def train_examples(self, task: str, n: int, seed: int) -> list[Example]:
-        raw = self.raw_task(task)
-        rows, pool = self.train_pool(raw)
-        order = pool[np.random.default_rng(seed).permutation(len(pool))]
-        return self.render(dataclasses.replace(raw, template=flan_generation), rows, order, n)
-
     def no_choices_message(self, task: RawTask, rows: int) -> str:
         return (f"FLAN task '{task.name}' is scored by rank classification but none of its held rows lists answer options "
                 f"that contain the target (e.g. 'OPTIONS:\\n- yes\\n- no'). Add zs_opt rows, or set "

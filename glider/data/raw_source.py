@@ -1,20 +1,22 @@
 """A task source over raw benchmark rows: local directory first, then the hub, else one clear error.
 
-Train examples come from the task's train split. Evaluation uses a *held part*: a fixed
-random subset (the same for every run seed) of the first eval split present; when a
-dataset has none of its eval splits, a fixed ``hold_fraction`` of train is held out and
-never used for training.
+Train examples are (row, template) pairs drawn from the task's train split x its train
+templates. Evaluation follows the original GLIDER code: the first eval split present (or
+rows carved from the end of train) less its last ``val_fraction`` (the original's
+validation part), and of that at most ``n`` rows drawn with a fixed seed (the same for
+every run seed), each with its template(s). A source with no eval split at all (FLAN)
+holds out a fixed ``hold_fraction`` of train, never used for training.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from glider.data.raw_task import RawTask
+from glider.data.raw_task import RawTask, Template
 from glider.data.rows import Rows, find_local_split, hub_disabled, hub_reachable, load_hub_split
 from glider.data.source import TaskSource
 from glider.data.spec import Example, TaskSpec
@@ -22,8 +24,10 @@ from glider.errors import ConfigError, DataError
 
 log = logging.getLogger("glider")
 
-HOLD_SEED = 20241009  # fixes the held part of every task, independent of the run seed
-TEMPLATE_VERSION = "1"
+HOLD_SEED = 20241009  # fixes the held part of train (sources without an eval split), independent of the run seed
+EVAL_SEED = 42  # the original's dataset seed: which rows of a large eval pool are evaluated
+FULL_PERMUTATION = 5_000_000  # rows x templates up to this are shuffled in full; larger products are sampled
+TEMPLATE_VERSION = "2"
 
 
 class RawTaskSource(TaskSource):
@@ -108,6 +112,19 @@ class RawTaskSource(TaskSource):
             "revision": self.revision,
         }
 
+    def prepare_data(self, tasks: list[str], training: bool) -> None:
+        """Load (hub: download into the datasets cache) the rows training or evaluation of ``tasks`` reads;
+        every task is tried, then the first error is raised."""
+        errors: list[DataError] = []
+        for name in tasks:
+            raw = self.raw_task(name)
+            try:
+                self.train_pool(raw) if training else self.eval_pool(raw)
+            except DataError as err:
+                errors.append(err)
+        if errors:
+            raise errors[0]
+
     # ------------------------------------------------------------------ rows
     def task_dir(self, task: RawTask) -> Path | None:
         """Where the local rows of ``task`` live (``data_dir/<task name>/``)."""
@@ -176,12 +193,18 @@ class RawTaskSource(TaskSource):
     def _hold_count(self, n_rows: int) -> int:
         return max(1, min(self.max_hold, int(round(n_rows * self.hold_fraction)))) if n_rows > 1 else 0
 
-    def train_pool(self, task: RawTask) -> tuple[Rows, np.ndarray]:
-        """Train rows and the indices training may use (the held part of a carved split excluded)."""
+    def _train_rows(self, task: RawTask, what: str) -> Rows:
         rows = self.split_rows(task, task.train_split) if task.train_split else None
         if rows is None or len(rows) == 0:
-            raise self.missing_error(task, f"training ('{task.train_split}' split)")
-        if self._eval_split(task) is None:
+            raise self.missing_error(task, what)
+        return rows
+
+    def train_pool(self, task: RawTask) -> tuple[Rows, np.ndarray]:
+        """Train rows and the indices training may use (the rows held for evaluation excluded)."""
+        rows = self._train_rows(task, f"training ('{task.train_split}' split)")
+        if task.carve_eval_rows:
+            return rows, np.arange(max(0, len(rows) - task.carve_eval_rows))
+        if not task.eval_splits:
             order = self._permutation(task, task.train_split, len(rows))
             return rows, order[self._hold_count(len(rows)):]
         return rows, np.arange(len(rows))
@@ -194,28 +217,39 @@ class RawTaskSource(TaskSource):
         return None
 
     def eval_pool(self, task: RawTask) -> tuple[Rows, np.ndarray]:
-        """Eval rows and the held indices, in their fixed order."""
-        split = self._eval_split(task)
-        if split is not None:
+        """Eval rows and the indices evaluation may use, in their fixed order.
+
+        The original's rule: the task's eval split (or the rows carved from the end of train),
+        less its last ``val_fraction`` (the original's validation part). A source without any eval split
+        (FLAN) holds out a fixed random ``hold_fraction`` of train instead.
+        """
+        if task.carve_eval_rows:
+            rows = self._train_rows(task, f"evaluation (the last {task.carve_eval_rows} rows of '{task.train_split}')")
+            base = np.arange(max(0, len(rows) - task.carve_eval_rows), len(rows))
+        elif task.eval_splits:
+            split = self._eval_split(task)
+            if split is None:
+                raise self.missing_error(task, f"evaluation ({' / '.join(task.eval_splits)} split)")
             rows = self.split_rows(task, split)
-            return rows, self._permutation(task, split, len(rows))
-        rows = self.split_rows(task, task.train_split) if task.train_split else None
-        if rows is None or len(rows) == 0:
-            raise self.missing_error(task, f"evaluation ({' / '.join(task.eval_splits)} split)")
-        order = self._permutation(task, task.train_split, len(rows))
-        return rows, order[: self._hold_count(len(rows))]
+            base = np.arange(len(rows))
+        else:
+            rows = self._train_rows(task, "evaluation (held part of the train split)")
+            return rows, self._permutation(task, task.train_split, len(rows))[: self._hold_count(len(rows))]
+        return rows, base[: len(base) - int(task.val_fraction * len(base))]
 
     # ------------------------------------------------------------------ examples
-    def render(self, task: RawTask, rows: Rows, indices: np.ndarray, n: int) -> list[Example]:
-        """Up to n examples from rows at ``indices`` (in order), skipping rows without an answer."""
+    def render(self, task: RawTask, rows: Rows, pairs: Iterable[tuple[int, Template]], n: int) -> list[Example]:
+        """Up to n examples from (row index, template) pairs (in order), skipping rows the template gives no answer."""
         out: list[Example] = []
-        for index in indices:
+        for index, template in pairs:
             if len(out) >= n:
                 break
             row = rows[int(index)]
             try:
-                rendered = task.template(row)
-            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+                rendered = template(row)
+            except DataError:
+                raise
+            except Exception as err:  # a template reading a field in a way the row does not fit (KeyError, jinja errors ...)
                 raise DataError(
                     f"Task '{task.name}': a row does not fit its template ({type(err).__name__}: {err}). "
                     f"Rows must have the fields of {task.hub_id}: {task.schema or 'see docs/real-benchmarks.md'}. "
@@ -232,15 +266,33 @@ class RawTaskSource(TaskSource):
                 f"{task.schema or 'see docs/real-benchmarks.md'}; fix the data in task.data_dir.")
 
     def train_examples(self, task: str, n: int, seed: int) -> list[Example]:
+        """Up to n (row, template) pairs drawn at random (by ``seed``) from the training rows x the task's train templates."""
         raw = self.raw_task(task)
         rows, pool = self.train_pool(raw)
-        order = pool[np.random.default_rng(seed).permutation(len(pool))]
-        return self.render(raw, rows, order, n)
+        templates = raw.train_templates()
+        return self.render(raw, rows, train_pairs(pool, templates, n, seed), n)
 
     def eval_examples(self, task: str, n: int, seed: int) -> list[Example]:
+        """Up to n eval rows (all when the pool is smaller, else a fixed draw), each with its template(s):
+        round robin (row i gets template i mod T) or, for held-out T0 tasks, every template."""
         raw = self.raw_task(task)
-        rows, held = self.eval_pool(raw)
-        examples = self.render(raw, rows, held, n)
-        if not examples and len(held) and raw.metric == "rank_classification":
-            raise DataError(self.no_choices_message(raw, len(held)))
+        rows, pool = self.eval_pool(raw)
+        picked = pool if len(pool) <= n else pool[np.random.default_rng(EVAL_SEED).choice(len(pool), n, replace=False)]
+        templates = raw.eval_templates()
+        if raw.round_robin:
+            pairs = [(int(r), templates[i % len(templates)]) for i, r in enumerate(picked)]
+        else:
+            pairs = [(int(r), t) for r in picked for t in templates]
+        examples = self.render(raw, rows, pairs, len(pairs))
+        if not examples and len(picked) and raw.metric == "rank_classification":
+            raise DataError(self.no_choices_message(raw, len(picked)))
         return examples
+
+
+def train_pairs(pool: np.ndarray, templates: list[Template], n: int, seed: int) -> Iterator[tuple[int, Template]]:
+    """(row index, template) pairs in a random order of rows x templates (lazily; large products are sampled)."""
+    count = len(pool) * len(templates)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(count) if count <= FULL_PERMUTATION else rng.choice(count, size=min(count, 2 * n + 1000), replace=False)
+    for flat in order:
+        yield int(pool[flat // len(templates)]), templates[flat % len(templates)]

@@ -82,14 +82,29 @@ def _read_json_file(path: Path) -> list[dict[str, Any]]:
     return data
 
 
+ARROW_JSONL_BYTES = 8 * 2**20  # jsonl files at least this large are read as a memory-mapped datasets.Dataset
+
+
 def read_file_rows(paths: Sequence[Path]) -> Rows:
-    """Rows of json/jsonl files (in memory) or parquet files (lazy)."""
+    """Rows of parquet files (lazy), large jsonl files (``datasets``: Arrow, memory-mapped, cached once per file
+    version) or small json/jsonl files (in memory)."""
     if all(p.suffix == ".parquet" for p in paths):
         return ParquetRows(paths)
+    if all(p.suffix == ".jsonl" for p in paths) and sum(p.stat().st_size for p in paths) >= ARROW_JSONL_BYTES:
+        return _arrow_jsonl(paths)
     rows: list[dict[str, Any]] = []
     for path in paths:
         rows.extend(_read_json_file(path) if path.suffix != ".parquet" else list(ParquetRows([path]).table.to_pylist()))
     return rows
+
+
+def _arrow_jsonl(paths: Sequence[Path]) -> Rows:
+    from datasets import load_dataset
+
+    try:
+        return load_dataset("json", data_files=[str(p) for p in paths], split="train")
+    except Exception as err:  # datasets wraps pyarrow's parse errors in its own
+        raise DataError(f"Cannot read {', '.join(map(str, paths))} as JSON lines: {str(err).splitlines()[0]}. Fix or replace the file.") from None
 
 
 def _is_saved_dataset(path: Path) -> bool:
@@ -137,18 +152,46 @@ def _load_from_disk(path: Path) -> Any:
         raise DataError(f"Cannot load the save_to_disk dataset at {path}: {err}. Re-save it with Dataset.save_to_disk.") from None
 
 
+PARQUET_EXPORT = "refs/convert/parquet"  # the hub's own parquet conversion of every dataset it can show
+
+
 def load_hub_split(hub_id: str, config: str | None, split: str, revision: str | None = None) -> Rows | None:
-    """One split of a hub dataset (Arrow-backed, memory-mapped); None if the split does not exist."""
-    from datasets import get_dataset_split_names, load_dataset
+    """One split of a hub dataset (Arrow-backed, memory-mapped, cached by ``datasets``); None if the split does not exist.
+
+    ``datasets`` >= 4 no longer runs loading scripts; a dataset that still has only a script is
+    read from the hub's parquet export instead (branch ``refs/convert/parquet``, one folder per
+    config). Any other failure is one DataError naming the dataset and the manual step.
+    """
+    try:
+        return _load_split(hub_id, config, split, revision, data_dir=None)
+    except Exception as err:  # datasets / huggingface_hub raise many types (connection, missing repo or config, gated)
+        if "scripts are no longer supported" not in str(err) or revision == PARQUET_EXPORT:
+            raise _hub_error(hub_id, config, split, err) from None
+    try:
+        return _load_split(hub_id, None, split, PARQUET_EXPORT, data_dir=config or "default")
+    except Exception as err:
+        raise _hub_error(hub_id, config, split, err, script=True) from None
+
+
+def _load_split(hub_id: str, config: str | None, split: str, revision: str | None, data_dir: str | None) -> Rows | None:
+    """``datasets.load_dataset`` of one split; None when the dataset has no such split."""
+    from datasets import load_dataset
 
     try:
-        names = get_dataset_split_names(hub_id, config, revision=revision)
-    except Exception as err:
-        raise DataError(
-            f"Cannot read the split names of hub dataset '{hub_id}'" + (f" (config '{config}')" if config else "")
-            + f": {str(err).splitlines()[0] if str(err) else type(err).__name__}. Check the hub id, or download the data "
-            "and point task.data_dir at it."
-        ) from None
-    if split not in names:
-        return None
-    return load_dataset(hub_id, config, split=split, revision=revision)
+        return load_dataset(hub_id, config, split=split, revision=revision, data_dir=data_dir)
+    except ValueError as err:
+        if "Unknown split" in str(err) or "Bad split" in str(err):
+            return None
+        raise
+
+
+def _hub_error(hub_id: str, config: str | None, split: str, err: BaseException, script: bool = False) -> DataError:
+    first = str(err).splitlines()[0] if str(err) else type(err).__name__
+    what = f"'{hub_id}'" + (f" (config '{config}')" if config else "")
+    why = ("it has only a loading script, which datasets >= 4 does not run, and its parquet export "
+           f"({PARQUET_EXPORT}) could not be read either" if script else "it could not be loaded")
+    return DataError(
+        f"Cannot load split '{split}' of hub dataset {what}: {why} ({first}). Manual step: download the rows "
+        "(e.g. with datasets < 4 and trust_remote_code=True, or from the dataset's own site), save them as "
+        "<data_dir>/<task>/<split>.jsonl in the dataset's schema, and run with task.data_dir=<data_dir>."
+    )

@@ -59,6 +59,12 @@ class TaskSource(ABC):
     def check_available(self) -> None:
         """Raise one clear DataError when the source has no data at all (sources that read files override it)."""
 
+    def prepare_data(self, tasks: list[str], training: bool) -> None:
+        """Download and cache what ``tasks`` need for training or evaluation (once per node; DataModules call it).
+
+        Sources without downloads (the synthetic zoo, local files) have nothing to do.
+        """
+
     def pretrain_pairs(self, n: int, seed: int) -> list[tuple[str, str]]:
         """(source, target) pairs of a generic objective for pretraining a tiny backbone."""
         raise DataError(

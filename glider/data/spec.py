@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Metric = Literal["rank_classification", "exact_match", "f1", "rouge_l"]
+Metric = Literal["rank_classification", "exact_match", "squad", "rouge_l", "bleu_rouge_l"]
 Split = Literal["heldin", "heldout"]
 
 
@@ -13,9 +13,11 @@ Split = Literal["heldin", "heldout"]
 class Example:
     """One model input with its reference answer.
 
-    ``choices`` is set for rank-classification tasks (the answer is ``choices[label]``);
-    for generation tasks it is empty and ``target`` is the reference text (``references``
-    may add more acceptable answers: a generation is scored against its best match).
+    ``choices`` is set for rank-classification tasks (the answer is ``choices[label]``;
+    ``correct``, when set, lists every choice that counts as right, as for BIG-bench tasks
+    with several correct answers). For generation tasks ``choices`` is empty and ``target``
+    is the answer trained on; ``references``, when set, are the answers a generation is
+    scored against (best match), else ``target`` is.
     """
 
     task: str
@@ -26,7 +28,8 @@ class Example:
     instruction: str = ""  # the instruction (paraphrase) used in source, if known
     content: str = ""  # the input without the instruction, if known
     uid: int = -1  # position of the example in its eval set (for exact-once DDP checks)
-    references: tuple[str, ...] = ()  # further acceptable answers (generation metrics take the best match)
+    references: tuple[str, ...] = ()  # the scoring answers of a generation task (empty: the target)
+    correct: tuple[int, ...] = ()  # every right choice of a multi-answer rank-classification example (empty: label)
 
 
 @dataclass(frozen=True)

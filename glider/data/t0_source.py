@@ -1,8 +1,9 @@
-"""T0 benchmark (P3 datasets with original-task templates): held-in and/or held-out tasks.
+"""T0 benchmark (P3 datasets with promptsource's templates, as the original): held-in and/or held-out tasks.
 
-``task=t0_heldin``: the 35 held-in tasks of the paper, evaluated on a held part of their
-validation data. ``task=t0_heldout``: hswag, copa, storycloze, cb, rte, anli r1/r2/r3,
-winogrande, wscfixed, wic. ``task=t0``: both (held-in and held-out averages).
+``task=t0_heldin``: the 35 held-in tasks of the paper, evaluated on the first 80 % of their
+eval split. ``task=t0_heldout``: hswag, copa, storycloze, cb, rte, anli r1/r2/r3,
+winogrande, wscfixed, wic, on all of theirs. ``task=t0``: both (held-in and held-out
+averages). Tasks, templates and splits: ``glider/data/t0_tasks.py``.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ class T0TaskSource(RawTaskSource):
         eval_tasks: list[str] | None = None,
         hub: bool = True,
         hub_overrides: dict[str, str] | None = None,
-        hold_fraction: float = 0.05,
-        max_hold: int = 2000,
         revision: str | None = None,
         only_present: bool | None = None,
     ) -> None:
@@ -64,7 +63,7 @@ class T0TaskSource(RawTaskSource):
         self.name = name
         self.splits = list(splits)
         super().__init__(override_hubs(pool, hub_overrides), data_dir=data_dir, eval_tasks=eval_tasks, hub=hub,
-                         hold_fraction=hold_fraction, max_hold=max_hold, revision=revision, only_present=only_present)
+                         revision=revision, only_present=only_present)
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "splits": self.splits}

@@ -8,10 +8,10 @@ from typing import Any
 import lightning as L
 import torch
 
-from glider.data.spec import TaskSpec
+from glider.data.spec import Example, TaskSpec
 from glider.lit.scoring import generate_answers, rank_classification_scores
 from glider.lit.task_scores import TaskScores
-from glider.lit.text_metrics import GENERATION_METRICS, best_reference_score
+from glider.lit.text_metrics import CORPUS_BLEU_METRICS, corpus_bleu, references_of, score_generation
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
 from glider.routers.auto_alpha import AutoAlpha
@@ -27,17 +27,30 @@ def batch_masks(batch: dict[str, Any]) -> list[torch.Tensor]:
     return masks
 
 
+def choice_scores(examples: list[Example], predicted: list[int]) -> torch.Tensor:
+    """Accuracy [B] (float64) of predicted choice indices: right when the choice is the label, or any of
+    ``correct`` for multi-answer examples (the original's ``accuracy_multiple_ans``)."""
+    return torch.tensor([float(p in (ex.correct or (ex.label,))) for ex, p in zip(examples, predicted)], dtype=torch.float64)
+
+
+def generation_scores(metric: str, examples: list[Example], outputs: list[str]) -> torch.Tensor:
+    """Scores [B] (float64) of generated answers by the task's metric."""
+    return torch.tensor([score_generation(metric, out, ex) for out, ex in zip(outputs, examples)], dtype=torch.float64)
+
+
+def task_max_new_tokens(spec: TaskSpec, default: int) -> int:
+    """The task's own generation length (the original's max_gen_length), else ``default`` (eval.max_new_tokens)."""
+    return int(spec.extra.get("max_new_tokens") or default)
+
+
 def score_batch(model: Any, tokenizer: Any, spec: TaskSpec, batch: dict[str, Any], max_new_tokens: int) -> tuple[torch.Tensor, list[str]]:
     """Per-example scores [B] (float64) and outputs of one task-homogeneous batch, by the task's metric."""
     examples = batch["examples"]
     if spec.metric == "rank_classification":
-        choice_scores = rank_classification_scores(model, batch)  # [B, C]
-        predicted = choice_scores.argmax(dim=-1)
-        scores = (predicted.cpu() == batch["labels"].cpu()).double()
-        return scores, [ex.choices[int(p)] for ex, p in zip(examples, predicted)]
-    outputs = generate_answers(model, tokenizer, batch, max_new_tokens)
-    metric = GENERATION_METRICS[spec.metric]
-    return torch.tensor([best_reference_score(metric, out, ex) for out, ex in zip(outputs, examples)], dtype=torch.float64), outputs
+        predicted = rank_classification_scores(model, batch).argmax(dim=-1).cpu().tolist()  # [B]
+        return choice_scores(examples, predicted), [ex.choices[p] for ex, p in zip(examples, predicted)]
+    outputs = generate_answers(model, tokenizer, batch, task_max_new_tokens(spec, max_new_tokens))
+    return generation_scores(spec.metric, examples, outputs), outputs
 
 
 class RoutedEvaluator(L.LightningModule):
@@ -50,6 +63,8 @@ class RoutedEvaluator(L.LightningModule):
         self.tasks = tasks
         self.max_new_tokens = max_new_tokens
         self.scores = TaskScores(len(tasks))
+        # corpus BLEU of the tasks whose score averages it with ROUGE-L (metric bleu_rouge_l), by task index
+        self.bleu = torch.nn.ModuleDict({str(i): corpus_bleu() for i, t in enumerate(tasks) if t.metric in CORPUS_BLEU_METRICS})
         self.stats = RoutingStats([t.name for t in tasks], routed.num_experts) if record_routing and routed.layers else None
         self.predictions: list[dict[str, Any]] = []
 
@@ -62,6 +77,8 @@ class RoutedEvaluator(L.LightningModule):
         with self.routed.batch(queries, len(examples), masks=batch_masks(batch), task_ids=batch["task_ids"], stats=self.stats):
             scores, outputs = score_batch(self.routed.model, self.tokenizer, spec, batch, self.max_new_tokens)
         self.scores.update(batch["task_ids"], scores)
+        if str(int(batch["task_ids"][0])) in self.bleu:
+            self.bleu[str(int(batch["task_ids"][0]))].update(outputs, [list(references_of(ex)) for ex in examples])
         alphas = self._auto_alphas(len(examples))
         top = self._top_experts(len(examples))
         for i, (ex, out, score) in enumerate(zip(examples, outputs, scores.tolist())):
@@ -71,6 +88,16 @@ class RoutedEvaluator(L.LightningModule):
             if top is not None:
                 record["top_expert"] = top[i]
             self.predictions.append(record)
+
+    def task_scores(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(score [tasks], examples [tasks]) summed over DDP processes (every process calls it): the mean per-example
+        score, or for bleu_rouge_l tasks the mean of the corpus BLEU and the mean ROUGE-L."""
+        mean, count = self.scores.per_task()
+        for index, bleu in self.bleu.items():
+            value = float(bleu.compute())
+            i = int(index)
+            mean[i] = (mean[i] + value) / 2 if count[i] > 0 else mean[i]
+        return mean, count
 
     def _top_experts(self, count: int) -> list[str | None] | None:
         """The expert with the highest global score for each example of this batch: None for an example
@@ -86,13 +113,6 @@ class RoutedEvaluator(L.LightningModule):
         if alpha is None or not isinstance(self.routed.router.alpha, AutoAlpha) or alpha.numel() != count:
             return None
         return [float(a) for a in alpha.tolist()]
-
-    def transfer_batch_to_device(self, batch: dict[str, Any], device: torch.device, dataloader_idx: int) -> dict[str, Any]:
-        """Move the tensors; the Example records (frozen dataclasses, which Lightning cannot copy) stay as they are."""
-        examples = batch.pop("examples")
-        moved = super().transfer_batch_to_device(batch, device, dataloader_idx)
-        moved["examples"] = examples
-        return moved
 
     def configure_optimizers(self) -> None:
         return None

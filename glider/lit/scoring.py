@@ -8,8 +8,6 @@ The encoder runs once per example; the decoder runs on B*C example-major rows.
 
 from __future__ import annotations
 
-import re
-import string
 from typing import Any
 
 import torch
@@ -49,13 +47,3 @@ def generate_answers(model: Any, tokenizer: Any, batch: dict[str, Any], max_new_
         num_beams=1,
     )
     return tokenizer.batch_decode(out, skip_special_tokens=True)
-
-
-_PUNCT = re.compile(f"[{re.escape(string.punctuation)}]")
-
-
-def normalize_answer(text: str) -> str:
-    """Lowercase, drop punctuation and articles, collapse whitespace (SQuAD-style)."""
-    text = _PUNCT.sub(" ", text.lower())
-    words = [w for w in text.split() if w not in ("a", "an", "the")]
-    return " ".join(words)

@@ -1,56 +1,70 @@
-"""Generation metrics computed locally (no downloads): exact match, token F1, ROUGE-L F."""
+"""Generation metrics as the original GLIDER code computes them (its ``evaluate`` metrics), from torchmetrics.
+
+- ``exact_match``: strict string equality (``evaluate``'s ``exact_match`` with its defaults, which
+  compares numpy strings and so ignores trailing whitespace); with several references (the
+  original's ``exact_match_multiple_ans``) a prediction equal to any of them counts.
+- ``squad``: SQuAD-normalised exact match and token F1, best over the references
+  (``torchmetrics.functional.text.squad``); the task score is their mean, as the original's
+  per-task ``score`` averages the two numbers its ``squad`` metric returns.
+- ``rouge_l``: ROUGE-L F-measure, best over the references
+  (``torchmetrics.functional.text.rouge.rouge_score``, the ``rouge_score`` tokenisation).
+- ``bleu_rouge_l`` (the original's ``["bleu", "rouge"]`` summarisation and data-to-text tasks):
+  the task's score is the mean of its corpus BLEU (``evaluate``'s ``bleu``: 4-grams, 13a
+  tokenisation, no smoothing; :class:`CorpusBleu`) and its mean ROUGE-L; each example's own
+  score is its ROUGE-L (BLEU exists only over the corpus).
+
+Every metric scores one prediction against ``references_of(example)``: the example's
+``references`` when it has them, else its ``target``.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Callable
+
+from torchmetrics.functional.text import squad
+from torchmetrics.text import SacreBLEUScore
+from torchmetrics.functional.text.rouge import rouge_score
 
 from glider.data.spec import Example
 
-from glider.lit.scoring import normalize_answer
+
+def references_of(example: Example) -> tuple[str, ...]:
+    """The answers a generation is scored against."""
+    return example.references or (example.target,)
 
 
-def exact_match(prediction: str, target: str) -> float:
-    return float(normalize_answer(prediction) == normalize_answer(target))
+def exact_match(prediction: str, references: tuple[str, ...]) -> float:
+    """1.0 when the prediction equals a reference (trailing whitespace ignored), else 0.0."""
+    return float(any(prediction.rstrip() == ref.rstrip() for ref in references))
 
 
-def token_f1(prediction: str, target: str) -> float:
-    """SQuAD-style bag-of-tokens F1 after normalisation."""
-    pred, gold = normalize_answer(prediction).split(), normalize_answer(target).split()
-    if not pred or not gold:
-        return float(pred == gold)
-    common = sum((Counter(pred) & Counter(gold)).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(pred), common / len(gold)
-    return 2 * precision * recall / (precision + recall)
+def squad_score(prediction: str, references: tuple[str, ...]) -> float:
+    """Mean of SQuAD exact match and F1 (each in [0, 1], best over the references)."""
+    out = squad([{"prediction_text": prediction, "id": "0"}],
+                [{"answers": {"text": list(references), "answer_start": [0] * len(references)}, "id": "0"}])
+    return (float(out["exact_match"]) + float(out["f1"])) / 200.0
 
 
-def _lcs(a: list[str], b: list[str]) -> int:
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    return prev[-1]
+def rouge_l(prediction: str, references: tuple[str, ...]) -> float:
+    """ROUGE-L F-measure against the best-matching reference."""
+    return float(rouge_score(prediction, list(references), rouge_keys="rougeL")["rougeL_fmeasure"])
 
 
-def rouge_l(prediction: str, target: str) -> float:
-    """ROUGE-L F-measure on lowercased whitespace tokens (longest common subsequence)."""
-    pred, gold = prediction.lower().split(), target.lower().split()
-    if not pred or not gold:
-        return float(pred == gold)
-    lcs = _lcs(pred, gold)
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(pred), lcs / len(gold)
-    return 2 * precision * recall / (precision + recall)
+GENERATION_METRICS: dict[str, Callable[[str, tuple[str, ...]], float]] = {
+    "exact_match": exact_match,
+    "squad": squad_score,
+    "rouge_l": rouge_l,
+    "bleu_rouge_l": rouge_l,  # per example; the task mean is averaged with the corpus BLEU (CorpusBleu)
+}
+CORPUS_BLEU_METRICS = frozenset({"bleu_rouge_l"})
 
 
-def best_reference_score(metric: Callable[[str, str], float], prediction: str, example: Example) -> float:
-    """The metric against the example's target and each further reference; the best one counts."""
-    return max(metric(prediction, ref) for ref in (example.target, *example.references))
+def corpus_bleu() -> SacreBLEUScore:
+    """Corpus BLEU as ``evaluate``'s ``bleu`` (max order 4, 13a tokens, no smoothing, brevity penalty); its states
+    are n-gram counts summed across DDP processes."""
+    return SacreBLEUScore(n_gram=4, smooth=False, tokenize="13a", lowercase=False)
 
 
-GENERATION_METRICS = {"exact_match": exact_match, "f1": token_f1, "rouge_l": rouge_l}
+def score_generation(metric: str, prediction: str, example: Example) -> float:
+    """One generation's score by the task's metric."""
+    return GENERATION_METRICS[metric](prediction, references_of(example))

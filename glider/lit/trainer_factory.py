@@ -70,7 +70,7 @@ def training_trainer(trainer_cfg: Any, max_steps: int, description: str | None =
 
 def evaluation_trainer(trainer_cfg: Any, logger: Any, callbacks: list[L.Callback] | None = None) -> L.Trainer:
     """The eval Trainer: every device of ``trainer`` (DDP relaunching the Hydra job), no distributed sampler (glider's
-    :class:`~glider.data.eval_data.TaskBatchSampler` shards exactly), inference mode."""
+    :class:`~glider.data.eval_data.TaskBatchSampler` shards exactly), inference mode; ``callbacks`` (router=lorahub's search)."""
     precision = trainer_cfg.get("eval_precision") or trainer_cfg.get("precision", "32-true")
     return build_trainer(
         trainer_cfg,

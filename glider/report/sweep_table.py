@@ -1,5 +1,6 @@
-"""One table across runs: router, seed, swept parameters, split averages and per-task scores;
-runs that differ only in their seed are aggregated as mean and standard deviation."""
+"""One table across runs: router, seed, swept parameters, split averages, diagnostics, cost per task
+(seconds, forward passes) and per-task scores; runs that differ only in their seed are aggregated as
+mean and standard deviation."""
 
 from __future__ import annotations
 
@@ -21,7 +22,13 @@ DIAGNOSTICS = {
     "auto_high_heldin": ("alpha=auto high, held-in", ("alpha_auto", "high_fraction_by_split", "heldin")),
     "auto_high_heldout": ("alpha=auto high, held-out", ("alpha_auto", "high_fraction_by_split", "heldout")),
 }
-HEADERS = {"heldin_avg": "held-in avg", "heldout_avg": "held-out avg", **{k: v[0] for k, v in DIAGNOSTICS.items()}}
+# cost per evaluated task (summary.json's ``cost``, glider/report/cost.py): column: (header, key, decimals)
+COST = {
+    "seconds_per_task": ("s/task", "seconds_per_task", 2),
+    "forward_passes_per_task": ("passes/task", "forward_passes_per_task", 0),
+}
+HEADERS = {"heldin_avg": "held-in avg", "heldout_avg": "held-out avg", **{k: v[0] for k, v in DIAGNOSTICS.items()},
+           **{k: v[0] for k, v in COST.items()}}
 
 
 def _dig(summary: dict, path: tuple[str, ...]) -> Any:
@@ -57,6 +64,7 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
     tasks = task_order(runs)
     with_top_p = any(r.params.get("top_p") is not None for r in runs)
     diagnostics = [k for k, (_, path) in DIAGNOSTICS.items() if any(_dig(r.summary, path) is not None for r in runs)]
+    costs = [k for k, (_, key, _) in COST.items() if any(_dig(r.summary, ("cost", key)) is not None for r in runs)]
     rows = []
     for run in runs:
         row: dict[str, Any] = {"run_dir": str(run.path), "router": run.router, "seed": run.seed}
@@ -66,6 +74,7 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
         row.update({key: run.overrides.get(key) for key in overrides})
         row.update({name: run.summary.get(name, math.nan) for name in AVERAGES})
         row.update({name: _or_nan(_dig(run.summary, DIAGNOSTICS[name][1])) for name in diagnostics})
+        row.update({name: _or_nan(_dig(run.summary, ("cost", COST[name][1]))) for name in costs})
         scores = dict(zip(run.results["task"].astype(str), run.results["score"]))
         row.update({task: scores.get(task, math.nan) for task in tasks})
         rows.append(row)
@@ -125,6 +134,21 @@ def _score(value: Any, std: Any = math.nan) -> str:
     return f"{value:.3f}" if math.isnan(float(std)) else f"{value:.3f} ± {float(std):.3f}"
 
 
+def _cost(value: Any, std: Any, decimals: int) -> str:
+    """A cost cell: the mean, and the spread over seeds where there is one."""
+    value, std = float(value), float(std)
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:.{decimals}f}" + ("" if math.isnan(std) or round(std, decimals) == 0 else f" ± {std:.{decimals}f}")
+
+
+def _cell(row: pd.Series, column: str) -> str:
+    """A metric cell: scores with 3 decimals and their std, costs with their own decimals."""
+    if column in COST:
+        return _cost(row[column], row[f"{column}_std"], COST[column][2])
+    return _score(row[column], row[f"{column}_std"])
+
+
 def format_param(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -141,7 +165,7 @@ def markdown(agg: pd.DataFrame) -> str:
     header = [HEADERS.get(c, c) for c in columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     for _, row in agg.iterrows():
-        cells = [_score(row[c], row[f"{c}_std"]) if c in metrics else format_param(row[c]) for c in columns]
+        cells = [_cell(row, c) if c in metrics else format_param(row[c]) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -9,6 +9,7 @@ from glider.routers.arrow import ArrowScorer
 from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import GlobalScorer, LocalScorer
 from glider.routers.instruction import InstructionScorer
+from glider.routers.lorahub import LoraHubScorer, fit_lorahub_router
 from glider.routers.phatgoose import PhatgooseScorer
 from glider.routers.retrieval import RetrievalScorer
 from glider.routers.router import Router
@@ -24,10 +25,16 @@ GLOBAL_SCORERS: dict[str, Callable[..., GlobalScorer]] = {
     "retrieval": RetrievalScorer,
     "oracle": OracleScorer,
     "uniform": UniformScorer,
+    "lorahub": LoraHubScorer,
 }
 MODES = ("routed", "merged", "base")
 ROUTER_KEYS = ("name", "mode", "local", "global_scorers", "alpha", "alpha_auto", "top_k", "top_p", "dense",
                "global_granularity", "candidates")
+
+
+def _scorer_names(spec: Any) -> set[str]:
+    """The scorer names of a ``local`` / ``global_scorers`` value (a list, or a mapping name -> settings)."""
+    return {str(name) for name in (spec.keys() if hasattr(spec, "keys") else spec or [])}
 
 
 def _scorers(spec: Any, registry: dict[str, Callable], kind: str) -> list[tuple[Any, float]]:
@@ -59,11 +66,17 @@ def build_router(
     candidates: int | None = None,
     **unknown: Any,
 ) -> Router:
-    """The router described by a ``conf/router/*.yaml`` file (``conf/router/_base.yaml``: every key)."""
+    """The router described by a ``conf/router/*.yaml`` file (``conf/router/_base.yaml``: every key).
+
+    Besides those keys a router config may hold one settings block per scorer it names, under the
+    scorer's name (``router.lorahub``, referenced from ``global_scorers``); any other key is an error.
+    """
+    unknown = {key for key in unknown if key not in _scorer_names(local) | _scorer_names(global_scorers)}
     if unknown:
         keys = ", ".join(f"router.{k}" for k in sorted(unknown))
         raise ConfigError(
-            f"Unknown router key(s) {keys}: a router takes {', '.join(ROUTER_KEYS)} (conf/router/_base.yaml)."
+            f"Unknown router key(s) {keys}: a router takes {', '.join(ROUTER_KEYS)} (conf/router/_base.yaml), "
+            "and a settings block named like one of its scorers."
         )
     if mode not in MODES:
         raise ConfigError(f"router.mode must be one of {MODES}, got '{mode}'.")
@@ -96,4 +109,5 @@ def build_router(
         raise ConfigError(f"Router '{name}' routes but names no scorer: set router.local and/or router.global_scorers.")
     if candidates is not None and not router.global_:
         raise ConfigError("router.candidates pre-selects experts by global score: the router needs a global scorer.")
+    fit_lorahub_router(router)
     return router

@@ -17,11 +17,9 @@ import torch
 from filelock import FileLock
 from lightning.pytorch import seed_everything
 from omegaconf import OmegaConf
-from torch.utils.data import DataLoader
 
 from glider.data.collate import EvalCollator
-from glider.data.eval_data import EvalItems, TaskBatchSampler
-from glider.data.source import check_examples
+from glider.data.datamodules import EvalDataModule
 from glider.data.spec import Example, TaskSpec
 from glider.errors import ConfigError
 from glider.instruct.embedding_file import gives_embeddings
@@ -34,16 +32,19 @@ from glider.lit.run_logging import log_run, make_logger
 from glider.lit.trainer_factory import evaluation_trainer
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
+from glider.report.cost import run_cost
 from glider.report.heatmaps import plot_routing_heatmaps, plot_task_expert_overview
 from glider.report.routing_choices import global_identification, high_alpha_fractions
 from glider.report.routing_stats_file import save_routing_stats
 from glider.report.tables import results_frame, run_report, split_averages, write_run_tables
 from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import ExpertSide
+from glider.routers.lorahub import lorahub_settings
 from glider.routers.router import Router
 from glider.stages.auto_alpha_utility import calibrate_by_utility
 from glider.stages.context import StageContext
 from glider.stages.describe_stage import load_expert_side, make_embedder, make_writer
+from glider.stages.lorahub_stage import LoraHubEval
 
 log = logging.getLogger("glider")
 
@@ -124,6 +125,9 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         side = expert_side_for(ctx, router, library)
     else:
         library, experts, side = None, [], ExpertSide(names=[], tasks=[])
+    hub = LoraHubEval(ctx, lorahub_settings(router), experts) if lorahub_settings(router) else None
+    if hub is not None:  # the model holds one composed expert per task, filled by the search
+        experts, side = hub.model_experts(ctx.source.eval_tasks())
     model, tokenizer = ctx.load_backbone()
     routed = RoutedSeq2Seq(model, router, experts, side, targets=ctx.target_modules)
     if isinstance(router.alpha, AutoAlpha) and router.mode == "routed" and router.alpha.cutoff == "utility":
@@ -133,25 +137,25 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
     skipped = [t.name for t in all_tasks if t not in tasks]
     if skipped:
         log.info("eval: router %s has no score for %s (no expert of that task); reported as n/a", router.name, ", ".join(skipped))
-    n = int(ctx.cfg.eval.examples_per_task)
-    examples = {t.name: check_examples(t, ctx.source.eval_examples(t.name, n, ctx.seed), "evaluation") for t in tasks}
-    with _queries_lock(ctx):
-        items = build_items(ctx, router, tasks, examples)
-    task_index = {t.name: i for i, t in enumerate(tasks)}
-    collator = EvalCollator(tokenizer, task_index, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length)
-    loader = DataLoader(
-        EvalItems(items),
-        batch_sampler=TaskBatchSampler([it["example"].task for it in items], int(ctx.cfg.eval.batch_size)),
-        collate_fn=collator,
-    )
+    collator = EvalCollator(tokenizer, {t.name: i for i, t in enumerate(tasks)}, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length)
+
+    def items_with_queries(examples: dict[str, list[Example]]) -> list[dict[str, Any]]:
+        with _queries_lock(ctx):
+            return build_items(ctx, router, tasks, examples)
+
+    data = EvalDataModule(ctx.source, tasks, int(ctx.cfg.eval.examples_per_task), ctx.seed, collator, int(ctx.cfg.eval.batch_size),
+                          build_items=items_with_queries)
     evaluator = RoutedEvaluator(routed, tokenizer, tasks, max_new_tokens=int(ctx.cfg.eval.max_new_tokens), record_routing=bool(ctx.cfg.eval.heatmaps))
     logger = make_logger(ctx.cfg)
     with ddp_job_scope():
-        trainer = evaluation_trainer(ctx.cfg.trainer, logger)
-        log.info("eval: router %s (%s) on %d tasks, %d examples", router.name, router.describe(), len(tasks), len(items))
-        trainer.test(evaluator, dataloaders=loader, verbose=False)
+        evaluated = lambda: examples_by_task(data.items or [])  # noqa: E731 (after setup: lorahub's few-shot examples avoid them)
+        callbacks = [hub.make_callback(tasks, routed.expert_side.tasks, evaluated, tokenizer)] if hub else []
+        trainer = evaluation_trainer(ctx.cfg.trainer, logger, callbacks)
+        log.info("eval: router %s (%s) on %d tasks", router.name, router.describe(), len(tasks))
+        trainer.test(evaluator, datamodule=data, verbose=False)
+        items = data.items or []
         log.info("eval: process %d of %d scored %d examples", trainer.global_rank, trainer.world_size, len(evaluator.predictions))
-        mean, count = evaluator.scores.per_task()  # summed over processes (torchmetrics states)
+        mean, count = evaluator.task_scores()  # summed over processes (torchmetrics states)
         predictions, stats = _gather(evaluator, trainer)
         truncated = _sum_over_processes(collator.counter.truncated, trainer)
         if not trainer.is_global_zero:
@@ -160,7 +164,9 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         if truncated:
             log.warning("eval: %d of %d inputs were longer than model.max_source_length=%d and were truncated", truncated, len(items), ctx.model_cfg.max_source_length)
         result = _finish(ctx, router, all_tasks, tasks, mean, count, start, trainer.world_size)
-        _write_outputs(ctx, router, result.frame, result, predictions, stats, routed, tasks, truncated, logger)
+        cost = run_cost(result.seconds, result.counts, **(hub.search_cost() if hub else {}))
+        extra = {"cost": cost, **(hub.summary_entries() if hub else {})}
+        _write_outputs(ctx, router, result.frame, result, predictions, stats, routed, tasks, truncated, logger, extra)
         wait_for_children(trainer)
     return result
 
@@ -177,6 +183,14 @@ def _finish(ctx: StageContext, router: Router, all_tasks: list[TaskSpec], tasks:
     frame = results_frame(rows)
     return EvalResult(router=router.name, scores=scores, counts=counts, averages=split_averages(frame), seconds=round(time.time() - start, 1),
                       world_size=world_size, frame=frame)
+
+
+def examples_by_task(items: list[dict[str, Any]]) -> dict[str, list[Example]]:
+    """The evaluated examples of each task, from the evaluation items."""
+    out: dict[str, list[Example]] = {}
+    for item in items:
+        out.setdefault(item["example"].task, []).append(item["example"])
+    return out
 
 
 def _queries_lock(ctx: StageContext) -> Any:
@@ -220,7 +234,7 @@ def _gather(evaluator: RoutedEvaluator, trainer: L.Trainer) -> tuple[list[dict],
 
 
 def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalResult, predictions: list[dict], stats: RoutingStats | None,
-                   routed: RoutedSeq2Seq, tasks: list[TaskSpec], truncated: int, logger: Any) -> None:
+                   routed: RoutedSeq2Seq, tasks: list[TaskSpec], truncated: int, logger: Any, extra: dict[str, Any]) -> None:
     out = ctx.run_dir
     md, csv = write_run_tables(frame, router.name, out)
     result.files.update({"results_md": str(md), "results_csv": str(csv)})
@@ -250,6 +264,7 @@ def _write_outputs(ctx: StageContext, router: Router, frame: Any, result: EvalRe
         "global_top1": global_identification(predictions, dict(zip(routed.expert_names, routed.expert_side.tasks))),
         "router_params": _router_params(ctx),
         "overrides": job_overrides(),
+        **extra,
     }
     atomic_write_json(out / "summary.json", summary)
     result.files["summary"] = str(out / "summary.json")

@@ -10,11 +10,10 @@ import torch
 from lightning.pytorch import seed_everything
 from peft import LoraConfig, get_peft_model
 from torch import Tensor, nn
-from torch.utils.data import DataLoader
 
 from glider.backbone import fingerprint
 from glider.data.collate import Seq2SeqCollator
-from glider.data.source import check_examples
+from glider.data.datamodules import TrainingDataModule
 from glider.library.expert import Expert
 from glider.library.library import ExpertLibrary
 from glider.lit.seq2seq_training import Seq2SeqTrainingModule
@@ -55,19 +54,13 @@ def train_expert(ctx: StageContext, task: str, samples_kept: int) -> Expert:
         task_type="SEQ_2_SEQ_LM",
     )
     peft_model = get_peft_model(model, peft_cfg)
-    examples = check_examples(ctx.source.task(task), ctx.source.train_examples(task, int(rec.train_examples), ctx.seed), "training")
-    pairs = [(e.source, e.target) for e in examples]
-    loader = DataLoader(
-        pairs,
-        batch_size=int(rec.batch_size),
-        shuffle=True,
-        collate_fn=Seq2SeqCollator(tokenizer, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length),
-        generator=torch.Generator().manual_seed(ctx.seed),
-    )
+    data = TrainingDataModule(ctx.source, task, int(rec.train_examples), ctx.seed, batch_size=int(rec.batch_size),
+                              collator=Seq2SeqCollator(tokenizer, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length))
     module = Seq2SeqTrainingModule(peft_model, lr=float(rec.lr), weight_decay=float(rec.get("weight_decay", 0.0)), warmup_steps=int(rec.get("warmup_steps", 0)))
     start = time.time()
     trainer = training_trainer(ctx.cfg.trainer, int(rec.steps))
-    trainer.fit(module, loader)
+    trainer.fit(module, datamodule=data)
+    examples = data.examples or []
     final_loss = float(trainer.callback_metrics.get("train/loss", torch.tensor(float("nan"))))
     lora_A, lora_B = extract_lora(peft_model)
     card: dict[str, Any] = {

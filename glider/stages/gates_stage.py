@@ -9,13 +9,11 @@ from __future__ import annotations
 import logging
 import time
 
-import torch
 from lightning.pytorch import seed_everything
-from torch.utils.data import DataLoader
 
 from glider.backbone import fingerprint
 from glider.data.collate import Seq2SeqCollator
-from glider.data.source import check_examples
+from glider.data.datamodules import TrainingDataModule
 from glider.errors import LibraryError
 from glider.lit.seq2seq_training import Seq2SeqTrainingModule
 from glider.lit.trainer_factory import training_trainer
@@ -63,16 +61,10 @@ def run_gates(ctx: StageContext) -> None:
         seed_everything(ctx.seed, workers=True, verbose=False)
         model, tokenizer = ctx.load_backbone()
         layers = inject_gated_expert(model, expert.lora_A, expert.lora_B, expert.scale)
-        examples = check_examples(ctx.source.task(expert.task), ctx.source.train_examples(expert.task, int(rec.train_examples), ctx.seed + 1), "training")
-        loader = DataLoader(
-            [(e.source, e.target) for e in examples],
-            batch_size=int(rec.batch_size),
-            shuffle=True,
-            collate_fn=Seq2SeqCollator(tokenizer, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length),
-            generator=torch.Generator().manual_seed(ctx.seed + 1),
-        )
+        data = TrainingDataModule(ctx.source, expert.task, int(rec.train_examples), ctx.seed + 1, batch_size=int(rec.batch_size),
+                                  collator=Seq2SeqCollator(tokenizer, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length))
         start = time.time()
-        training_trainer(ctx.cfg.trainer, int(rec.steps)).fit(Seq2SeqTrainingModule(model, lr=float(rec.lr)), loader)
+        training_trainer(ctx.cfg.trainer, int(rec.steps)).fit(Seq2SeqTrainingModule(model, lr=float(rec.lr)), datamodule=data)
         expert.gates = {m: layer.gate.detach().float().clone() for m, layer in layers.items()}
         library.save_routing_keys(expert)
         card = library.card(name)

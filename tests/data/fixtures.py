@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-from glider.data.bigbench_tasks import BBL_TASKS, bbh_keys
+from glider.data.bigbench_tasks import BBH_HUB, BIGBENCH_TASKS
 from tests.data.t0_rows import T0_ROWS, T0_SPLITS
 
 
@@ -19,8 +19,6 @@ def write_t0(root: Path, tasks: Iterable[str] | None = None, n_train: int = 6, n
     """``root/<task>/<train split>.jsonl`` and ``<eval split>.jsonl`` for each T0 task (one row repeated)."""
     for task in tasks or T0_ROWS:
         train, evaluation = T0_SPLITS.get(task, ("train", "validation"))
-        if task == "p3storycloze":
-            train = ""
         row = T0_ROWS[task]
         if train:
             write_jsonl(root / task / f"{train}.jsonl", [row] * n_train)
@@ -51,35 +49,50 @@ def write_flan(root: Path, keys: Iterable[str], n: int = 40, rank_keys: Iterable
     return root
 
 
-def write_bbh(root: Path, keys: Iterable[str], n: int = 4) -> Path:
-    """BBH repository files ``root/<subtask>.json`` = {"canary": ..., "examples": [{"input", "target"}]}."""
-    groups = bbh_keys()
+def bigbench_rows(key: str, n: int) -> list[dict]:
+    """Rows of one BIG-bench key in its source's schema (tasksource/bigbench, or lukaemon/bbh = the BBH files)."""
+    task = BIGBENCH_TASKS[key]
+    if task.hub_id == BBH_HUB:
+        answers = task.answer_choices or ("42",)
+        return [{"input": f"{task.config} question {i}", "target": answers[i % len(answers)]} for i in range(n)]
+    mc = task.metric == "rank_classification"
+    return [{
+        "idx": i,
+        "inputs": f"{task.config}: question {i}",
+        "targets": ["alpha"] if mc else [f"out {i}", f"alt {i}"],
+        "multiple_choice_targets": ["beta", "alpha", "gamma"] if mc else [],
+        "multiple_choice_scores": [0, 1, 0] if mc else [],
+    } for i in range(n)]
+
+
+def write_bigbench(root: Path, keys: Iterable[str], n: int = 4) -> Path:
+    """The BIG-bench layout: ``root/<subtask>.json`` (BBH repository files) for lukaemon/bbh keys,
+    ``root/<BIG-bench task>/{train,validation}.jsonl`` for tasksource/bigbench keys."""
     root.mkdir(parents=True, exist_ok=True)
     for key in keys:
-        for sub in groups[key]:
-            examples = [{"input": f"{sub} question {i}\nOptions:\n(A) yes\n(B) no", "target": "(A)"} for i in range(n)]
-            (root / f"{sub}.json").write_text(json.dumps({"canary": "x", "examples": examples}), encoding="utf-8")
+        task = BIGBENCH_TASKS[key]
+        rows = bigbench_rows(key, n)
+        if task.hub_id == BBH_HUB:
+            (root / f"{task.config}.json").write_text(json.dumps({"canary": "x", "examples": rows}), encoding="utf-8")
+        else:
+            write_jsonl(root / task.config / "train.jsonl", rows[: n // 2])
+            write_jsonl(root / task.config / "validation.jsonl", rows[n // 2:])
     return root
+
+
+def write_bbh(root: Path, keys: Iterable[str], n: int = 4) -> Path:
+    """BIG-bench Hard keys in their sources' layouts."""
+    return write_bigbench(root, keys, n)
 
 
 def bbl_rows(name: str, n: int) -> list[dict]:
-    """tasksource/bigbench rows for one BBL task."""
-    mc = BBL_TASKS[name] == "rank_classification"
-    rows = []
-    for i in range(n):
-        rows.append({
-            "idx": i,
-            "inputs": f"{name}: question {i}",
-            "targets": ["alpha"] if mc else [f"out {i}", f"alt {i}"],
-            "multiple_choice_targets": ["beta", "alpha", "gamma"] if mc else [],
-            "multiple_choice_scores": [0, 1, 0] if mc else [],
-        })
-    return rows
+    """tasksource/bigbench rows of one BIG-bench task (by its BIG-bench name)."""
+    return bigbench_rows(KEY_OF_CONFIG[name], n)
 
 
 def write_bbl(root: Path, names: Iterable[str], n: int = 4) -> Path:
-    """``root/<task>/{train,validation}.jsonl`` in the tasksource/bigbench schema."""
-    for name in names:
-        write_jsonl(root / name / "train.jsonl", bbl_rows(name, n))
-        write_jsonl(root / name / "validation.jsonl", bbl_rows(name, n))
-    return root
+    """BIG-bench Lite tasks (by BIG-bench name) in the tasksource/bigbench layout."""
+    return write_bigbench(root, [KEY_OF_CONFIG[name] for name in names], n)
+
+
+KEY_OF_CONFIG = {task.config: key for key, task in BIGBENCH_TASKS.items()}

@@ -36,8 +36,10 @@ T0_ROWS: dict[str, dict] = {
                 "answers": ["a dog"], "no_answer": False},
     "p3quoref": {"id": "1", "question": "Who found the key?", "context": "Anna found the key under the mat.", "title": "t", "url": "u",
                  "answers": {"answer_start": [0], "text": ["Anna"]}},
-    "p3hotpotqa": {"id": "1", "input": "Which city is the capital of the country where the Eiffel Tower is?", "meta": {},
-                   "output": [{"answer": "Paris", "meta": {"score": 0}, "provenance": []}]},
+    "p3hotpotqa": {"id": "1", "question": "Which city is the capital of the country where the Eiffel Tower is?", "answer": "Paris",
+                   "type": "bridge", "level": "easy", "supporting_facts": {"title": ["Eiffel Tower", "France"], "sent_id": [0, 0]},
+                   "context": {"title": ["Eiffel Tower", "France"], "sentences": [["The Eiffel Tower is in France."],
+                                                                                 ["Paris is the capital of France."]]}},
     "p3wikiqa": {"question_id": "Q1", "question": "how are glacier caves formed?", "document_title": "Glacier cave",
                  "answer": "A glacier cave is a cave formed within the ice of a glacier.", "label": 1},
     "p3amazonpolarity": {"label": 1, "title": "Great", "content": "This product works really well."},
@@ -86,5 +88,6 @@ T0_SPLITS: dict[str, tuple[str, str]] = {
     "p3anlir1": ("train_r1", "dev_r1"), "p3anlir2": ("train_r2", "dev_r2"), "p3anlir3": ("train_r3", "dev_r3"),
     "p3amazonpolarity": ("train", "test"), "p3imdb": ("train", "test"), "p3yelp": ("train", "test"),
     "p3agnews": ("train", "test"), "p3dbpedia14": ("train", "test"), "p3trec": ("train", "test"),
-    "p3appreviews": ("train", ""),  # train only: the held part is carved from train
+    "p3wikibio": ("train", "val"), "p3storycloze": ("", "test"),
+    "p3appreviews": ("train", ""),  # train only: evaluation rows are carved from its end
 }

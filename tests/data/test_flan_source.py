@@ -123,3 +123,36 @@ def test_prepare_from_raw_parquet_shards(tmp_path: Path) -> None:
     assert counts["flanv2gluemnli"] == 2 and counts["niv2translation"] == 0  # no categories: NIv2 rows have no key
     write_jsonl(tmp_path / "x.jsonl", rows)
     assert prepare_main(["--out", str(tmp_path / "y"), "--raw", str(tmp_path / "x.jsonl")]) == 0
+
+
+def test_streaming_stops_once_every_key_that_can_fill_is_full(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    """FLAN v2 has no rows for 20 P3 keys: they are named at once and never waited for (the stream is not read to its end)."""
+    from itertools import count
+
+    from glider.data.flan_names import FLAN_V2_WITHOUT_ROWS
+
+    read = []
+
+    def endless():
+        for i in count():
+            read.append(i)
+            yield {"inputs": f"q{i}", "targets": "yes", "_task_name": "glue/mnli:2.0.0", "_task_source": "Flan2021", "_template_type": "zs_opt"}
+
+    assert len(FLAN_V2_WITHOUT_ROWS) == 20 and "p3agnews" in FLAN_V2_WITHOUT_ROWS and "p3sciq" not in FLAN_V2_WITHOUT_ROWS
+    with caplog.at_level("WARNING", logger="glider"):
+        counts = prepare_flan(endless(), tmp_path, max_per_task=3, keys=["p3agnews", "flanv2gluemnli"])
+    assert counts == {"p3agnews": 0, "flanv2gluemnli": 3} and len(read) == 3
+    assert "can get no rows from the FLAN collection" in caplog.text and "p3agnews" in caplog.text
+
+
+def test_a_key_without_flan_rows_is_named_before_any_streaming(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from glider.data import flan_prepare, flan_source
+
+    def never(hub_id):
+        raise AssertionError("the FLAN collection was streamed")
+
+    monkeypatch.setattr(flan_source, "hub_reachable", lambda: True)
+    monkeypatch.setattr(flan_prepare, "iter_hub", never)
+    source = FlanTaskSource(tasks=["p3agnews", "p3sciq"], cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(DataError, match="'p3agnews' has no rows in Open-Orca/FLAN.*llm=file needs no samples"):
+        source.train_examples("p3agnews", 5, 0)

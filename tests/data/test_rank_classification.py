@@ -64,3 +64,12 @@ def test_preference_moves_the_prediction_and_padding_is_never_picked(tmp_path: P
     scores, batch = _scores_for(mixed, "alpha")
     assert scores.shape == (2, 3) and torch.isinf(scores[1, 2]) and scores[1, 2] < 0  # padded third choice
     assert scores[0].argmax() == 1 == batch["labels"][0]
+
+
+def test_label_is_the_choice_equal_to_the_target_else_the_best_word_match() -> None:
+    from glider.data.raw_task import find_label
+
+    assert find_label("Yes", ("No", "Yes")) == 1
+    assert find_label("the red one", ("a blue one", "the red", "the red one here")) == 2  # most words equal position by position
+    assert find_label("the red one", ("the red", "the red two")) == 0  # 2 each: the shorter wins the tie
+    assert find_label("zzz", ("a", "bb")) == 1  # no match at all: the original's tie rule (shorter, then later)

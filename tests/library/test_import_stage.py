@@ -33,7 +33,8 @@ def test_import_glider_release_into_library(tmp_path: Path) -> None:
     assert library.names == ["flanv2gluemnli", "p3agnews", "p3imdb"]
     card = library.card("p3agnews")
     assert card["task"] == "p3agnews" and card["gates_imported"] and card["fingerprints"]["import"]
-    assert len(card["samples"]) == 8 and "Is the review" not in card["samples"][0] and "news article" in card["samples"][0]
+    # samples: training prompts of the task (8 rows x 7 promptsource ag_news templates, fewer than the 3 + 64 + 24 asked)
+    assert len(card["samples"]) == 8 * 7 and all("The team won the championship game last night." in s for s in card["samples"])
     assert library.card("flanv2gluemnli")["samples"] == [] and "not in task source" in library.card("flanv2gluemnli")["samples_note"]
     expert = library.load("p3agnews")
     assert expert.scale == pytest.approx(1 / 4) and expert.gates

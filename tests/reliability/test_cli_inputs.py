@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from glider.data.bigbench_tasks import bb_key
 from tests.data.fixtures import bbl_rows, write_jsonl
 from tests.reliability.cli import BARE, assert_clean_error, overriding, run_in_process
 
@@ -44,10 +43,19 @@ def test_rank_classification_task_without_answer_choices(tmp_path: Path, capsys:
     for split in ("train", "validation"):
         write_jsonl(tmp_path / "bbl" / task / f"{split}.jsonl", rows)
     overrides = [o for o in BARE if not o.startswith("task.")] + [
-        "task=bbl", f"task.data_dir={tmp_path / 'bbl'}", f"task.tasks=[{bb_key(task)}]", "model=t5_tiny_bytes"]
+        "task=bbl", f"task.data_dir={tmp_path / 'bbl'}", "task.tasks=[bbcodelinedescription]", "model=t5_tiny_bytes"]
     outcome = run_in_process(tmp_path, overrides, capsys)
-    assert_clean_error(outcome, f"Task '{bb_key(task)}' is scored by rank classification but none of its 4 rows has answer choices",
-                       "multiple_choice_targets", "task.data_dir")
+    assert_clean_error(outcome, "BIG-bench task 'bbcodelinedescription' (code_line_description) is scored by rank classification, "
+                       "but a row has 0 multiple_choice_targets", "multiple_choice_scores", "task.data_dir")
+
+
+def test_row_missing_a_field_its_promptsource_template_reads(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write_jsonl(tmp_path / "t0" / "p3agnews" / "test.jsonl", [{"sentence": "The team won.", "label": 1}] * 3)
+    overrides = [o for o in BARE if not o.startswith("task.")] + [
+        "task=t0_heldin", f"task.data_dir={tmp_path / 't0'}", "task.tasks=[p3agnews]", "model=t5_tiny_bytes"]
+    outcome = run_in_process(tmp_path, overrides, capsys)
+    assert_clean_error(outcome, "Task 'p3agnews': promptsource template", "reads field(s) ['text'], which the row lacks",
+                       "schema of the task's hub dataset")
 
 
 def test_query_longer_than_the_model_maximum_is_truncated_and_counted(tmp_path: Path, capsys: pytest.CaptureFixture,

@@ -98,3 +98,22 @@ def test_global_router_diagnostics_become_columns_when_runs_have_them(tmp_path: 
 def test_no_diagnostic_columns_without_global_routers(sweep: Path, tmp_path: Path) -> None:
     report = pd.read_csv(build_report([sweep], tmp_path / "report")["report_csv"])
     assert "global_top1" not in report.columns and "auto_high_heldin" not in report.columns
+
+
+def test_cost_per_task_becomes_columns_next_to_the_averages(tmp_path: Path) -> None:
+    root = tmp_path / "sweep"
+    for seed, seconds in enumerate([0.5, 0.7]):
+        for router, passes in (("lorahub", 130.0), ("oracle", 100.0)):
+            run = write_run(root / f"{seed}_{router}", router, 1, seed, (0.5, 0.25))
+            summary = json.loads((run / "summary.json").read_text())
+            summary["cost"] = {"seconds_per_task": seconds * (2 if router == "lorahub" else 1), "forward_passes_per_task": passes}
+            (run / "summary.json").write_text(json.dumps(summary))
+    write_run(root / "9_base", "base", None, 0, (0.1, 0.1), overrides=["router=base"])  # a run from before costs: n/a
+    files = build_report([root], tmp_path / "report")
+    report = pd.read_csv(files["report_csv"]).set_index("router")
+    assert report.loc["lorahub", "seconds_per_task"] == pytest.approx(1.2) and report.loc["lorahub", "seconds_per_task_std"] == pytest.approx(0.2)
+    assert report.loc["oracle", "forward_passes_per_task"] == 100 and pd.isna(report.loc["base", "seconds_per_task"])
+    lines = files["report_md"].read_text().splitlines()
+    assert "| held-in avg | held-out avg | s/task | passes/task | t_in |" in lines[0]
+    assert "| 1.20 ± 0.20 | 130 |" in next(line for line in lines if line.startswith("| lorahub"))
+    assert "| n/a | n/a |" in next(line for line in lines if line.startswith("| base"))

@@ -64,7 +64,8 @@ class GliderCheckpoints:
         elif self.path.is_dir():
             files = sorted(self.path.glob(f"*{SUFFIX}"))
         else:
-            raise LibraryError(f"library.import_.path={self.path} does not exist (expected a folder of {{task}}{SUFFIX} files).")
+            raise LibraryError(f"library.import_.path={self.path} does not exist (expected a folder of {{task}}{SUFFIX} files). For "
+                               "the paper's settings clone the released experts into paths.released_dir (docs/paper-parity.md).")
         found = {f.name[: -len(SUFFIX)] if f.name.endswith(SUFFIX) else f.stem: f for f in files}
         if not found:
             raise LibraryError(f"{self.path} has no {{task}}{SUFFIX} files (released GLIDER experts).")

@@ -51,7 +51,8 @@ def locate(path: Path) -> Path:
         raise LibraryError(f"library.import_.path={path} is a folder without {FILE_NAME}: point it at a Phatgoose checkpoint "
                            f"file or at the released folder that holds {FILE_NAME}.")
     if not path.is_file():
-        raise LibraryError(f"library.import_.path={path} does not exist (a Phatgoose checkpoint file or a folder with {FILE_NAME}).")
+        raise LibraryError(f"library.import_.path={path} does not exist (a Phatgoose checkpoint file or a folder with {FILE_NAME}). "
+                           "For the paper's merged experts clone MoE-UNC/phatgoose-checkpoints into paths.released_dir (docs/paper-parity.md).")
     return path
 
 
