@@ -64,7 +64,7 @@ class EvalResult:
 
 
 def _needs_embeddings(router: Router) -> bool:
-    return router.mode == "routed" and any(s.name in ("instruction", "retrieval") for s, _ in router.global_)
+    return router.mode == "routed" and bool(router.global_scorer_names() & {"instruction", "retrieval"})
 
 
 def build_items(ctx: StageContext, router: Router, tasks: list[TaskSpec], examples: dict[str, list[Example]]) -> list[dict[str, Any]]:
@@ -74,7 +74,7 @@ def build_items(ctx: StageContext, router: Router, tasks: list[TaskSpec], exampl
         return items
     writer, embedder = make_writer(ctx).for_queries(), make_embedder(ctx)
     cache = Path(ctx.cfg.paths.cache_dir) / "query_embeddings"
-    names = {s.name for s, _ in router.global_}
+    names = router.global_scorer_names()
     if "instruction" in names and gives_embeddings(writer):  # llm=embeddings: one precomputed vector per task
         per_task = writer.query_embeddings([t.name for t in tasks])
         for item in items:
@@ -108,7 +108,7 @@ def expert_side_from_file(source: Any, router: Router, library: Any, auto_alpha:
     if auto_alpha:
         raise ConfigError("router.alpha=auto calibrates on the embeddings of described experts (probe queries), which "
                           "llm=embeddings does not have: give a number (the paper: router.alpha=100 held-in, 3 held-out).")
-    if any(s.name == "retrieval" for s, _ in router.global_):
+    if "retrieval" in router.global_scorer_names():
         raise ConfigError("router=retrieval compares inputs with the experts' training inputs, which llm=embeddings does not "
                           "embed: use llm=none/file/openai/hf with it.")
     return ExpertSide(names=list(library.names), tasks=list(library.tasks), instruction_emb=source.expert_embeddings(library.tasks))
