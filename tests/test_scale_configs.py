@@ -11,7 +11,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
 from glider.data.synthetic_source import SyntheticTaskSource
-from glider.errors import ConfigError, DataError
+from glider.errors import DataError
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_routing.ipynb"

@@ -14,7 +14,6 @@ from glider.lit.task_scores import TaskScores
 from glider.lit.text_metrics import CORPUS_BLEU_METRICS, corpus_bleu, references_of, score_generation
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
-from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import QueryBatch
 
 
@@ -110,7 +109,7 @@ class RoutedEvaluator(L.LightningModule):
     def _auto_alphas(self, count: int) -> list[float] | None:
         """The per-example alpha that router.alpha=auto chose for this batch (None for a fixed alpha)."""
         alpha = self.routed.example_alpha
-        if alpha is None or not isinstance(self.routed.router.alpha, AutoAlpha) or alpha.numel() != count:
+        if alpha is None or self.routed.router.auto_alpha is None or alpha.numel() != count:
             return None
         return [float(a) for a in alpha.tolist()]
 

@@ -55,6 +55,11 @@ class Router:
         return self.mode != "base"
 
     @property
+    def auto_alpha(self) -> AutoAlpha | None:
+        """The per-example alpha rule when ``alpha=auto``, else None (a fixed alpha)."""
+        return self.alpha if isinstance(self.alpha, AutoAlpha) else None
+
+    @property
     def needs_local(self) -> bool:
         return self.mode == "routed" and bool(self.local)
 

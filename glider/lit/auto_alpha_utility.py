@@ -23,6 +23,7 @@ from torch import Tensor
 from glider.data.collate import EvalCollator
 from glider.data.spec import Example, TaskSpec
 from glider.errors import ConfigError, DataError
+from glider.instruct.queries import attach_query_embeddings
 from glider.lit.evaluation import batch_masks, score_batch
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.routers.auto_alpha import AutoAlpha, probe_match_scores
@@ -76,13 +77,13 @@ def _score(routed: RoutedSeq2Seq, tokenizer: Any, collator: EvalCollator, spec: 
     return scores.float().cpu()
 
 
-def _items_by_task(ctx: StageContext, router: Any, specs: dict[str, TaskSpec], tasks: list[str], per_expert: list[list[Example]],
-                   build_items: Any) -> dict[str, list[dict[str, Any]]]:
+def _items_by_task(ctx: StageContext, router: Any, specs: dict[str, TaskSpec], tasks: list[str],
+                   per_expert: list[list[Example]]) -> dict[str, list[dict[str, Any]]]:
     """Every probe example with its query embeddings, per task (one embedding pass for all experts)."""
     examples_by_task: dict[str, list[Example]] = {}
     for task, examples in zip(tasks, per_expert):
         examples_by_task.setdefault(task, examples)
-    items = build_items(ctx, router, [specs[t] for t in examples_by_task], examples_by_task)
+    items = attach_query_embeddings(ctx.cfg, router, [specs[t] for t in examples_by_task], examples_by_task)
     if "instruction_emb" not in items[0]:
         raise ConfigError("router.alpha_auto.cutoff=utility needs the instruction global scorer (router=glider or instruction).")
     out, start = {}, 0
@@ -93,11 +94,11 @@ def _items_by_task(ctx: StageContext, router: Any, specs: dict[str, TaskSpec], t
 
 
 @torch.no_grad()
-def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: Any, build_items: Any) -> AutoAlpha:
-    """Refit router.alpha=auto's threshold from its probes' gains (``build_items`` adds query embeddings)."""
+def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: Any) -> AutoAlpha:
+    """Refit router.alpha=auto's threshold from its probes' gains."""
     router, side = routed.router, routed.expert_side
-    auto = router.alpha
-    assert isinstance(auto, AutoAlpha)
+    auto = router.auto_alpha
+    assert auto is not None
     per_expert = probe_examples(ctx, side.names, side.tasks)
     specs = {task: ctx.source.task(task) for task in side.tasks}
     task_index = {task: i for i, task in enumerate(specs)}
@@ -106,7 +107,7 @@ def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: An
     was_training = routed.training
     device = calibration_device(ctx)
     routed.to(device).eval()  # evaluation moves it there anyway
-    items_by_task = _items_by_task(ctx, router, specs, side.tasks, per_expert, build_items)
+    items_by_task = _items_by_task(ctx, router, specs, side.tasks, per_expert)
     queries_emb, gains_present, gains_removed = [], [], []
     for i, examples in enumerate(per_expert):
         spec = specs[side.tasks[i]]
