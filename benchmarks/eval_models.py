@@ -1,8 +1,9 @@
 """Backbones, random expert libraries and rank-classification batches for the eval benchmarks.
 
 Random weights only (no download): ``t5_tiny`` is ``conf/model/t5_tiny.yaml``'s
-architecture, ``t5_small`` a T5-small-sized model (d_model 512, d_ff 2048, 6 + 6
-layers, 8 heads, gated-gelu like the project's backbones, 32128-token vocabulary).
+architecture, ``t5_small`` a T5-small-sized model (d_model 512, d_ff 2048, 6 + 6 layers,
+8 heads), ``t5_xl`` has google/t5-xl-lm-adapt's shapes (d_model 2048, d_kv 64, d_ff 5120,
+24 + 24 layers, 32 heads); all gated-gelu like the project's backbones.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import yaml
 from torch import Tensor
 
 from glider.backbone import build_tiny_t5
-from glider.library.expert import Expert
+from glider.library.stack import ModuleStack
 from glider.moe.inject import module_shapes
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.routers import build_router
@@ -48,45 +49,52 @@ def tiny_config() -> dict[str, Any]:
 
 SMALL_CONFIG = {"d_model": 512, "d_kv": 64, "d_ff": 2048, "num_layers": 6, "num_decoder_layers": 6, "num_heads": 8,
                 "feed_forward_proj": "gated-gelu", "dropout_rate": 0.0}
+XL_CONFIG = {"d_model": 2048, "d_kv": 64, "d_ff": 5120, "num_layers": 24, "num_decoder_layers": 24, "num_heads": 32,
+             "feed_forward_proj": "gated-gelu", "dropout_rate": 0.0}
 SHAPES = {
     "t5_tiny": EvalShape("t5_tiny", tiny_config(), vocab_size=2000, rank=8, batch_size=32, source_len=32,
                          choices=3, target_len=4),
     "t5_small": EvalShape("t5_small", SMALL_CONFIG, vocab_size=32128, rank=16, batch_size=32, source_len=128,
                           choices=3, target_len=6),
+    "t5_xl": EvalShape("t5_xl", XL_CONFIG, vocab_size=32128, rank=16, batch_size=32, source_len=128, choices=3, target_len=6),
 }
 
 
-def build_backbone(shape: EvalShape, seed: int = 0) -> torch.nn.Module:
-    """A randomly initialised T5 of this shape, in eval mode."""
+def build_backbone(shape: EvalShape, seed: int = 0, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> torch.nn.Module:
+    """A randomly initialised T5 of this shape, in eval mode, on ``device`` in ``dtype``."""
     torch.manual_seed(seed)
-    return build_tiny_t5(shape.config, vocab_size=shape.vocab_size).eval()
+    with torch.device(device):
+        return build_tiny_t5(shape.config, vocab_size=shape.vocab_size).to(dtype).eval()
 
 
-def random_experts(model: torch.nn.Module, n_experts: int, rank: int, seed: int = 0) -> list[Expert]:
-    """N experts with random LoRA factors and Phatgoose gates on every targeted module."""
-    gen = torch.Generator().manual_seed(seed)
-    shapes = module_shapes(model)
-    experts = []
-    for i in range(n_experts):
-        lora_A = {m: torch.randn(rank, d_in, generator=gen) * d_in**-0.5 for m, (_, d_in) in shapes.items()}
-        lora_B = {m: torch.randn(d_out, rank, generator=gen) * 0.02 for m, (d_out, _) in shapes.items()}
-        gates = {m: torch.randn(d_in, generator=gen) for m, (_, d_in) in shapes.items()}
-        experts.append(Expert(f"e{i}", f"task{i}", rank, 2.0 * rank, lora_A, lora_B, gates=gates))
-    return experts
+def random_stacks(model: torch.nn.Module, n_experts: int, rank: int, seed: int = 0) -> dict[str, ModuleStack]:
+    """N random experts stacked per targeted module on the model's device and dtype (what ``stack_experts``
+    makes of a library): A ~ N(0, 1/d_in), B ~ N(0, 0.02^2), scale 2 (alpha = 2 r), Phatgoose gates ~ N(0, 1)."""
+    weight = next(model.parameters())
+    gen = torch.Generator(weight.device).manual_seed(seed)
+
+    def randn(*shape: int, std: float = 1.0) -> Tensor:
+        return (torch.randn(*shape, generator=gen, device=weight.device) * std).to(weight.dtype)
+
+    stacks = {}
+    for name, (d_out, d_in) in module_shapes(model).items():
+        lora_Bt = randn(n_experts, rank, d_out, std=0.02)  # [N, r, d_out]: the bank's layout
+        stacks[name] = ModuleStack(randn(n_experts, rank, d_in, std=d_in**-0.5), lora_Bt.transpose(1, 2),
+                                   torch.full((n_experts,), 2.0, device=weight.device), {"gate": randn(n_experts, d_in).float()})
+    return stacks
 
 
 def glider_model(model: torch.nn.Module, n_experts: int, rank: int, alpha: float = 3.0, top_k: int = 2,
                  candidates: int | None = None) -> RoutedSeq2Seq:
     """GLIDER (Phatgoose + alpha * instruction, top-k) over N random experts, on a copy of ``model``."""
-    experts = random_experts(model, n_experts, rank)
     emb = torch.nn.functional.normalize(torch.randn(n_experts, EMBED_DIM, generator=torch.Generator().manual_seed(1)), dim=-1)
-    side = ExpertSide(names=[e.name for e in experts], tasks=[e.task for e in experts], instruction_emb=emb)
+    side = ExpertSide(names=[f"e{i}" for i in range(n_experts)], tasks=[f"task{i}" for i in range(n_experts)], instruction_emb=emb)
     router = build_router("glider", local=["phatgoose"], global_scorers=["instruction"], alpha=alpha, top_k=top_k,
                           candidates=candidates)
-    return RoutedSeq2Seq(copy.deepcopy(model), router, experts, side).eval()
+    return RoutedSeq2Seq.from_stacks(copy.deepcopy(model), router, random_stacks(model, n_experts, rank), side).eval()
 
 
-def rank_batch(shape: EvalShape, seed: int = 0) -> tuple[dict[str, Tensor], QueryBatch]:
+def rank_batch(shape: EvalShape, seed: int = 0, device: str | torch.device = "cpu") -> tuple[dict[str, Tensor], QueryBatch]:
     """A rank-classification batch in the collate format of glider/data/collate.py, plus its queries."""
     gen = torch.Generator().manual_seed(seed)
     b, s, c, length = shape.batch_size, shape.source_len, shape.choices, shape.target_len
@@ -97,13 +105,13 @@ def rank_batch(shape: EvalShape, seed: int = 0) -> tuple[dict[str, Tensor], Quer
     labels = torch.randint(2, shape.vocab_size, (b * c, length), generator=gen)
     labels[:, -1] = 1  # EOS
     batch = {
-        "input_ids": input_ids,
-        "attention_mask": attention_mask,
-        "choice_labels": labels,  # [B*C, L]
-        "choice_valid": torch.ones(b, c, dtype=torch.bool),
+        "input_ids": input_ids.to(device),
+        "attention_mask": attention_mask.to(device),
+        "choice_labels": labels.to(device),  # [B*C, L]
+        "choice_valid": torch.ones(b, c, dtype=torch.bool, device=device),
     }
     queries = QueryBatch(tasks=["heldout"] * b, instruction_emb=torch.nn.functional.normalize(
-        torch.randn(b, EMBED_DIM, generator=gen), dim=-1))
+        torch.randn(b, EMBED_DIM, generator=gen), dim=-1).to(device))
     return batch, queries
 
 

@@ -41,10 +41,10 @@ def bytes_per_expert(model_name: str) -> dict[str, float]:
     """Bytes one expert adds (float32 buffers of the routed layers, and the formula)."""
     shape = SHAPES[model_name]
     bare = build_backbone(shape)
-    n = 4
+    n = 8  # the routers' keys are padded to a multiple of 8 rows: none here
     routed = glider_model(bare, n, shape.rank)
-    lora = sum(layer.lora_A.nbytes + layer.lora_Bt.nbytes for layer in routed.layers) / n
-    keys = sum(sum(k.nbytes for k in layer.keys.values()) + layer.scale.nbytes for layer in routed.layers) / n
+    lora = sum(layer.experts.lora_A.nbytes + layer.experts.lora_Bt.nbytes for layer in routed.layers) / n
+    keys = sum(sum(k.nbytes for k in layer.router.buffers()) + layer.experts.scale.nbytes for layer in routed.layers) / n
     shapes = module_shapes(bare).values()
     formula = sum(shape.rank * (d_in + d_out) + d_in + 1 for d_out, d_in in shapes) * 4
     return {"modules": len(routed.layers), "rank": shape.rank, "lora_bytes": lora, "key_bytes": keys,

@@ -5,14 +5,76 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, ByT5Tokenizer, T5Config, T5ForConditionalGeneration
 
-from glider.errors import ConfigError
+from glider.errors import ConfigError, LibraryError
 
 BACKBONE_INFO = "glider_backbone.json"
+SOURCES = ("tiny", "pretrained")
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """A ``conf/model/*.yaml`` (``_target_: glider.backbone.make_backbone``): where the backbone comes from.
+
+    ``tiny``: a T5 built from ``config`` with a file-free ``tokenizer`` (word or byte) and pretrained
+    here by the backbone stage (``pretrain``); ``pretrained``: a hub id or local directory.
+    """
+
+    name: str
+    source: str
+    max_source_length: int
+    max_target_length: int
+    target_modules: list[str]
+    name_or_path: str | None = None
+    revision: str | None = None
+    tokenizer: str = "word"
+    config: dict[str, Any] | None = None
+    pretrain: dict[str, Any] | None = None
+    cpu_threads: int | None = None  # intra-op CPU threads of a run (null: torch's default)
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ConfigError(f"model.source must be 'tiny' or 'pretrained', got '{self.source}'.")
+        if self.source == "pretrained" and not self.name_or_path:
+            raise ConfigError(f"model={self.name}: a pretrained backbone needs model.name_or_path (a hub id or a local directory).")
+        if self.source == "tiny" and not self.config:
+            raise ConfigError(f"model={self.name}: a tiny backbone needs model.config (the T5Config values).")
+
+    def load(self, built: Path) -> tuple[Any, Any]:
+        """(model, tokenizer): the tiny backbone saved in ``built`` by the backbone stage, or the pretrained one."""
+        if self.source == "pretrained":
+            return load_pretrained(str(self.name_or_path), self.revision)
+        if not (built / "config.json").is_file():
+            raise ConfigError(f"The tiny backbone {built} is not built yet: run stage=backbone (or stage=all).")
+        try:
+            return load_saved_backbone(built)
+        except (OSError, ValueError, RuntimeError) as err:  # a damaged file: transformers / safetensors errors
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise LibraryError(
+                f"Cannot load the tiny backbone {built} ({first}): its files are damaged. "
+                "Delete that folder and rerun stage=backbone (or stage=all) to rebuild it from the same config."
+            ) from None
+
+    def fresh_tokenizer(self, vocabulary: list[str] | None) -> Any:
+        """The tiny backbone's tokenizer, built without files."""
+        return build_tokenizer(self.tokenizer, vocabulary)
+
+
+def make_backbone(**values: Any) -> Backbone:
+    """The :class:`Backbone` of a model config; a key it does not take is an error naming it."""
+    known = [f.name for f in fields(Backbone)]
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(f"Unknown model key(s) {', '.join('model.' + k for k in unknown)}: a model config takes {', '.join(known)}.")
+    missing = [f.name for f in fields(Backbone) if f.default is MISSING and f.name not in values]
+    if missing:
+        raise ConfigError(f"The model config lacks {', '.join('model.' + k for k in missing)}.")
+    return Backbone(**values)
 
 
 def fingerprint(obj: Any) -> str:

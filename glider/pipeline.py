@@ -46,10 +46,14 @@ STAGES = list(STAGE_NAMES)
 DATA_STAGES = ("all", "eval", "experts", "gates")
 
 
+# the build stages that load the backbone: with a tiny backbone (built here) it is built first, whatever the stage list
+NEEDS_BACKBONE = ("backbone", "import", "experts", "gates")
+
+
 def build_library(ctx: StageContext, stages: list[str]) -> None:
-    """Run the named build stages under the library lock."""
-    if ctx.model_cfg.source == "tiny" and "backbone" in stages:
-        run_backbone(ctx)
+    """Run the named build stages under the library lock (a tiny backbone first, under a lock of its own)."""
+    if ctx.model_cfg.source == "tiny" and any(s in NEEDS_BACKBONE for s in stages):
+        run_backbone(ctx)  # skipped when current
         stages = [s for s in stages if s != "backbone"]
     if not stages:
         return

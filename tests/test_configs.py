@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,14 @@ from tests.shared import shared_instructions_dir
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 GROUPS = sorted(p.name for p in CONF.iterdir() if p.is_dir())
-INSTANTIATED = {"task", "router", "llm", "embedder", "logger"}
+INSTANTIATED = {"task", "router", "llm", "embedder", "logger", "trainer", "model"}
 # options that only make sense inside a setting that fills them in (llm=embeddings alone is a ConfigError: tested)
 NEEDS = {("llm", "embeddings"): ["experiment=t0_heldin"]}
 
 
 def _options() -> list[tuple[str, str]]:
-    return [(group, f.stem) for group in GROUPS for f in sorted((CONF / group).glob("*.yaml"))]
+    """Every selectable option (files starting with ``_`` are shared parts, e.g. conf/router/_base.yaml)."""
+    return [(group, f.stem) for group in GROUPS for f in sorted((CONF / group).glob("*.yaml")) if not f.stem.startswith("_")]
 
 
 def compose_config(tmp_path: Path, overrides: list[str]):
@@ -51,3 +51,15 @@ def test_compose_and_instantiate(group: str, name: str, tmp_path: Path) -> None:
     if group in INSTANTIATED:
         obj = instantiate(cfg[group], _convert_="all")
         assert obj is not None
+
+
+def test_every_router_is_the_base_config_plus_its_own_values(tmp_path: Path) -> None:
+    """conf/router/_base.yaml holds every key; a router file adds its name and what differs, nothing else."""
+    base_keys = set(OmegaConf.load(CONF / "router" / "_base.yaml"))
+    for path in sorted((CONF / "router").glob("[!_]*.yaml")):
+        own = OmegaConf.load(path)
+        assert list(own.defaults) == ["_base", "_self_"], path.name
+        settings = set(own.get("global_scorers") or []) & set(own)  # a scorer's settings block (router.lorahub)
+        assert set(own) - {"defaults"} <= base_keys | {"name"} | settings, path.name
+        composed = compose_config(tmp_path, [f"router={path.stem}"]).router
+        assert set(composed) == base_keys | {"name"} | settings and composed.name == path.stem, path.name

@@ -11,7 +11,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
 from glider.data.synthetic_source import SyntheticTaskSource
-from glider.errors import ConfigError, DataError
+from glider.errors import DataError
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_routing.ipynb"
@@ -50,7 +50,8 @@ def test_optuna_search_maximises_in_memory() -> None:
 @pytest.mark.parametrize("trainer,devices,backend", [("ddp", 4, "nccl"), ("ddp_cpu", 2, "gloo")])
 def test_ddp_trainers(trainer: str, devices: int, backend: str) -> None:
     cfg = compose_with_hydra([f"trainer={trainer}"])
-    assert cfg.trainer.strategy == "ddp" and cfg.trainer.devices == devices and cfg.trainer.process_group_backend == backend
+    assert cfg.trainer.strategy._target_ == "glider.lit.ddp.HydraJobDDPStrategy" and cfg.trainer.devices == devices
+    assert cfg.trainer.strategy.process_group_backend == backend
     assert cfg.trainer.train_devices == 1
 
 

@@ -131,7 +131,7 @@ class FlanTaskSource(RawTaskSource):
     def layout_help(self) -> str:
         return (
             "data_dir/<key>/train.jsonl (or .json / .parquet / save_to_disk), one FLAN row per line with "
-            f"'inputs' and 'targets' (keys as in flan_instruction.json, e.g. p3agnews, flanv2gluemnli, niv2translation); "
+            "'inputs' and 'targets' (keys as in flan_instruction.json, e.g. p3agnews, flanv2gluemnli, niv2translation); "
             "`python -m glider.data.flan_prepare --out DIR --raw <Open-Orca/FLAN parquet shards>` writes this layout"
         )
 

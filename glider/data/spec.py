@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Metric = Literal["rank_classification", "exact_match", "squad", "rouge_l"]
+Metric = Literal["rank_classification", "exact_match", "squad", "rouge_l", "bleu_rouge_l"]
 Split = Literal["heldin", "heldout"]
 
 

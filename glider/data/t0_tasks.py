@@ -23,6 +23,7 @@ from glider.data.promptsource_templates import PromptTemplate, References, selec
 from glider.data.raw_task import RawTask, Rendered, Template, find_label
 
 RC, SQUAD, RL = "rank_classification", "squad", "rouge_l"
+BLEU_RL = "bleu_rouge_l"  # the original's ["bleu", "rouge"]: the mean of corpus BLEU and ROUGE-L
 
 
 def answer_texts(row: dict[str, Any], target: str) -> tuple[str, ...]:
@@ -178,19 +179,19 @@ T0_HELDIN: list[RawTask] = [
     _heldin("p3dbpedia14", "fancyzhx/dbpedia_14", P3Prompts("dbpedia_14"), n=14, schema="title, content, label (0..13)",
             eval_splits=("test",)),
     _heldin("p3trec", "CogComp/trec", TrecPrompts(), n=50, schema="text, fine_label (0..49)", eval_splits=("test",)),
-    _heldin("p3wikibio", "michaelauli/wiki_bio", P3Prompts("wiki_bio", references=field_answer("target_text")), RL,
+    _heldin("p3wikibio", "michaelauli/wiki_bio", P3Prompts("wiki_bio", references=field_answer("target_text")), BLEU_RL,
             schema="input_text {table {column_header, content}, context}, target_text", eval_splits=("val",), max_new_tokens=256),
-    _heldin("p3commongen", "allenai/common_gen", P3Prompts("common_gen", references=field_answer("target")), RL,
+    _heldin("p3commongen", "allenai/common_gen", P3Prompts("common_gen", references=field_answer("target")), BLEU_RL,
             schema="concepts (list), target", max_new_tokens=64),
-    _heldin("p3cnndailymail", "abisee/cnn_dailymail", P3Prompts("cnn_dailymail", "3.0.0", references=field_answer("highlights")), RL,
+    _heldin("p3cnndailymail", "abisee/cnn_dailymail", P3Prompts("cnn_dailymail", "3.0.0", references=field_answer("highlights")), BLEU_RL,
             config="3.0.0", schema="article, highlights", max_new_tokens=128),
-    _heldin("p3multinews", "alexfabbri/multi_news", P3Prompts("multi_news", references=field_answer("summary")), RL,
+    _heldin("p3multinews", "alexfabbri/multi_news", P3Prompts("multi_news", references=field_answer("summary")), BLEU_RL,
             schema="document, summary", max_new_tokens=256),
-    _heldin("p3gigaword", "Harvard/gigaword", P3Prompts("gigaword", references=field_answer("summary")), RL,
+    _heldin("p3gigaword", "Harvard/gigaword", P3Prompts("gigaword", references=field_answer("summary")), BLEU_RL,
             schema="document, summary", max_new_tokens=128),
     _heldin("p3samsum", "Samsung/samsum", P3Prompts("samsum", references=field_answer("summary")), RL,
             schema="dialogue, summary", max_new_tokens=128),
-    _heldin("p3xsum", "EdinburghNLP/xsum", P3Prompts("xsum", references=field_answer("summary")), RL,
+    _heldin("p3xsum", "EdinburghNLP/xsum", P3Prompts("xsum", references=field_answer("summary")), BLEU_RL,
             schema="document, summary", max_new_tokens=256),
     _heldin("p3paws", "google-research-datasets/paws", P3Prompts("paws", "labeled_final", train_ignore=("paraphrase-task",),
             eval_ignore=("paraphrase-task",)), n=2, config="labeled_final", schema="sentence1, sentence2, label"),

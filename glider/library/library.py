@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from filelock import FileLock
 from torch import Tensor
 
 from glider.errors import LibraryError
@@ -87,11 +86,6 @@ class ExpertLibrary:
         root.mkdir(parents=True, exist_ok=True)
         atomic_write_json(root / INDEX, index)
         return cls(root, index)
-
-    def lock(self, timeout: float = -1) -> FileLock:
-        """An inter-process lock for building this library (a second builder waits)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.root / ".lock"), timeout=timeout)
 
     # ---------------------------------------------------------------- index
     @property

@@ -104,10 +104,3 @@ def read_peft_adapter(directory: Path) -> tuple[dict[str, Tensor], dict[str, Ten
     if len(set(ranks.values())) > 1 and not pattern:
         raise LibraryError(f"{directory}: modules have different ranks {sorted(set(ranks.values()))} without a rank_pattern.")
     return {m: a.float() for m, a in lora_A.items()}, {m: b.float() for m, b in lora_B.items()}, rank, alpha
-
-
-def empty_like_shapes(shapes: dict[str, tuple[int, int]], rank: int) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    """Zero LoRA weights of the given (d_out, d_in) shapes (used by tests and converters)."""
-    lora_A = {m: torch.zeros(rank, d_in) for m, (_, d_in) in shapes.items()}
-    lora_B = {m: torch.zeros(d_out, rank) for m, (d_out, _) in shapes.items()}
-    return lora_A, lora_B

@@ -72,14 +72,6 @@ class HydraJobDDPStrategy(DDPStrategy):
             self._launcher = HydraJobLauncher(self.cluster_environment, self.num_processes, self.num_nodes)
 
 
-def strategy_from_config(trainer_cfg: Any) -> Any:
-    """``trainer.strategy``: 'ddp' -> :class:`HydraJobDDPStrategy` (backend ``trainer.process_group_backend``); else as given."""
-    strategy = trainer_cfg.get("strategy", "auto")
-    if strategy == "ddp":
-        return HydraJobDDPStrategy(process_group_backend=trainer_cfg.get("process_group_backend"))
-    return strategy
-
-
 def wait_for_children(trainer: Any, timeout_s: float = 600.0) -> None:
     """Wait for the processes this process launched (their job ends right after the last collective)."""
     launcher = getattr(trainer.strategy, "launcher", None)

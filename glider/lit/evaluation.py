@@ -11,10 +11,9 @@ import torch
 from glider.data.spec import Example, TaskSpec
 from glider.lit.scoring import generate_answers, rank_classification_scores
 from glider.lit.task_scores import TaskScores
-from glider.lit.text_metrics import score_generation
+from glider.lit.text_metrics import CORPUS_BLEU_METRICS, corpus_bleu, references_of, score_generation
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.moe.stats import RoutingStats
-from glider.routers.auto_alpha import AutoAlpha
 from glider.routers.base import QueryBatch
 
 
@@ -63,6 +62,8 @@ class RoutedEvaluator(L.LightningModule):
         self.tasks = tasks
         self.max_new_tokens = max_new_tokens
         self.scores = TaskScores(len(tasks))
+        # corpus BLEU of the tasks whose score averages it with ROUGE-L (metric bleu_rouge_l), by task index
+        self.bleu = torch.nn.ModuleDict({str(i): corpus_bleu() for i, t in enumerate(tasks) if t.metric in CORPUS_BLEU_METRICS})
         self.stats = RoutingStats([t.name for t in tasks], routed.num_experts) if record_routing and routed.layers else None
         self.predictions: list[dict[str, Any]] = []
 
@@ -75,6 +76,8 @@ class RoutedEvaluator(L.LightningModule):
         with self.routed.batch(queries, len(examples), masks=batch_masks(batch), task_ids=batch["task_ids"], stats=self.stats):
             scores, outputs = score_batch(self.routed.model, self.tokenizer, spec, batch, self.max_new_tokens)
         self.scores.update(batch["task_ids"], scores)
+        if str(int(batch["task_ids"][0])) in self.bleu:
+            self.bleu[str(int(batch["task_ids"][0]))].update(outputs, [list(references_of(ex)) for ex in examples])
         alphas = self._auto_alphas(len(examples))
         top = self._top_experts(len(examples))
         for i, (ex, out, score) in enumerate(zip(examples, outputs, scores.tolist())):
@@ -84,6 +87,16 @@ class RoutedEvaluator(L.LightningModule):
             if top is not None:
                 record["top_expert"] = top[i]
             self.predictions.append(record)
+
+    def task_scores(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(score [tasks], examples [tasks]) summed over DDP processes (every process calls it): the mean per-example
+        score, or for bleu_rouge_l tasks the mean of the corpus BLEU and the mean ROUGE-L."""
+        mean, count = self.scores.per_task()
+        for index, bleu in self.bleu.items():
+            value = float(bleu.compute())
+            i = int(index)
+            mean[i] = (mean[i] + value) / 2 if count[i] > 0 else mean[i]
+        return mean, count
 
     def _top_experts(self, count: int) -> list[str | None] | None:
         """The expert with the highest global score for each example of this batch: None for an example
@@ -96,7 +109,7 @@ class RoutedEvaluator(L.LightningModule):
     def _auto_alphas(self, count: int) -> list[float] | None:
         """The per-example alpha that router.alpha=auto chose for this batch (None for a fixed alpha)."""
         alpha = self.routed.example_alpha
-        if alpha is None or not isinstance(self.routed.router.alpha, AutoAlpha) or alpha.numel() != count:
+        if alpha is None or self.routed.router.auto_alpha is None or alpha.numel() != count:
             return None
         return [float(a) for a in alpha.tolist()]
 

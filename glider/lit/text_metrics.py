@@ -8,6 +8,10 @@
   per-task ``score`` averages the two numbers its ``squad`` metric returns.
 - ``rouge_l``: ROUGE-L F-measure, best over the references
   (``torchmetrics.functional.text.rouge.rouge_score``, the ``rouge_score`` tokenisation).
+- ``bleu_rouge_l`` (the original's ``["bleu", "rouge"]`` summarisation and data-to-text tasks):
+  the task's score is the mean of its corpus BLEU (``evaluate``'s ``bleu``: 4-grams, 13a
+  tokenisation, no smoothing; :class:`CorpusBleu`) and its mean ROUGE-L; each example's own
+  score is its ROUGE-L (BLEU exists only over the corpus).
 
 Every metric scores one prediction against ``references_of(example)``: the example's
 ``references`` when it has them, else its ``target``.
@@ -18,6 +22,7 @@ from __future__ import annotations
 from typing import Callable
 
 from torchmetrics.functional.text import squad
+from torchmetrics.text import SacreBLEUScore
 from torchmetrics.functional.text.rouge import rouge_score
 
 from glider.data.spec import Example
@@ -49,7 +54,15 @@ GENERATION_METRICS: dict[str, Callable[[str, tuple[str, ...]], float]] = {
     "exact_match": exact_match,
     "squad": squad_score,
     "rouge_l": rouge_l,
+    "bleu_rouge_l": rouge_l,  # per example; the task mean is averaged with the corpus BLEU (CorpusBleu)
 }
+CORPUS_BLEU_METRICS = frozenset({"bleu_rouge_l"})
+
+
+def corpus_bleu() -> SacreBLEUScore:
+    """Corpus BLEU as ``evaluate``'s ``bleu`` (max order 4, 13a tokens, no smoothing, brevity penalty); its states
+    are n-gram counts summed across DDP processes."""
+    return SacreBLEUScore(n_gram=4, smooth=False, tokenize="13a", lowercase=False)
 
 
 def score_generation(metric: str, prediction: str, example: Example) -> float:

@@ -18,9 +18,18 @@ from torch import Tensor
 from glider.moe.stats import RoutingStats
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """Per-token views of the batch for one layout of rows (``rows * seq`` tokens)."""
+
+    mask: Tensor | None  # [T] bool: real (non-pad) tokens, None when no registered mask fits
+    tasks: Tensor | None  # [T] task index of every token (routing statistics), None without
+
+
 @dataclass
 class RoutingContext:
-    """Per-batch routing state shared by all MoE layers of one model."""
+    """Per-batch routing state shared by all MoE layers of one model (``bias`` and ``candidates``
+    are what routers read: :class:`glider.routers.router.BatchRouting`)."""
 
     bias: Tensor | None = None  # [B, N] global scores (already multiplied by alpha)
     candidates: Tensor | None = None  # [B, M] expert ids pre-selected per example
@@ -28,7 +37,7 @@ class RoutingContext:
     masks: list[Tensor] = field(default_factory=list)  # token masks [rows, seq] (pad = 0)
     stats: RoutingStats | None = None
     batch_size: int | None = None
-    _per_layout: dict = field(default_factory=dict)  # (what, rows, seq) -> per-token tensor of this batch
+    _per_layout: dict = field(default_factory=dict)  # (rows, seq, copies) -> Tokens of this batch
 
     @contextlib.contextmanager
     def batch(
@@ -49,7 +58,7 @@ class RoutingContext:
             self.batch_size, self.bias, self.candidates, self.task_ids, self.masks = None, None, None, None, []
             self._per_layout = {}
 
-    def repeat_factor(self, rows: int) -> int:
+    def rows_per_example(self, rows: int) -> int:
         """How many consecutive rows belong to one example."""
         if self.batch_size is None:
             return 1
@@ -60,24 +69,29 @@ class RoutingContext:
             )
         return rows // self.batch_size
 
-    def per_token(self, values: Tensor, rows: int, seq: int) -> Tensor:
-        """[B, ...] per-example values -> [rows*seq, ...] per-token values."""
-        return values.repeat_interleave(self.repeat_factor(rows) * seq, dim=0)
+    def identical_copies(self, flat: Tensor, rows: int) -> int:
+        """C when every example's C rows are equal copies (rank classification repeats the encoder
+        output once per answer choice for the cross-attention), else 1. ``flat``: ``[rows*seq, d]``."""
+        copies = self.rows_per_example(rows)
+        if copies == 1:
+            return 1
+        blocks = flat.view(self.batch_size, copies, -1)
+        last = flat.shape[-1]  # each block's last token first (decoder rows differ there): cheap
+        if not torch.equal(blocks[:, 1, -last:], blocks[:, 0, -last:]):
+            return 1
+        return copies if torch.equal(blocks[:, 1:], blocks[:, :1].expand(-1, copies - 1, -1)) else 1
 
-    def token_tasks(self, rows: int, seq: int) -> Tensor | None:
-        """[rows*seq] task index of every token (``task_ids`` per token), once per batch and layout."""
-        if self.task_ids is None:
-            return None
-        key = ("task", rows, seq)
+    def tokens(self, rows: int, seq: int, copies: int = 1) -> Tokens:
+        """Mask and tasks of the ``rows * seq`` tokens, or of each example's first copy when ``copies > 1``
+        (cached per batch and layout)."""
+        key = (rows, seq, copies)
         if key not in self._per_layout:
-            self._per_layout[key] = self.per_token(self.task_ids, rows, seq)
-        return self._per_layout[key]
-
-    def token_mask(self, rows: int, seq: int) -> Tensor | None:
-        """[rows*seq] bool mask of real (non-pad) tokens, if a registered mask fits this layout (cached per batch)."""
-        key = ("mask", rows, seq)
-        if key not in self._per_layout:
-            self._per_layout[key] = self._token_mask(rows, seq)
+            mask, tasks = self._token_mask(rows, seq), None
+            if self.task_ids is not None:
+                tasks = self.task_ids.repeat_interleave(self.rows_per_example(rows) * seq, dim=0)
+            if copies > 1:
+                mask, tasks = (None if t is None else t.view(self.batch_size, copies, -1)[:, 0].reshape(-1) for t in (mask, tasks))
+            self._per_layout[key] = Tokens(mask, tasks)
         return self._per_layout[key]
 
     def _token_mask(self, rows: int, seq: int) -> Tensor | None:
@@ -89,3 +103,4 @@ class RoutingContext:
             if self.batch_size and mask.shape[0] == self.batch_size and rows % self.batch_size == 0:
                 return mask.repeat_interleave(rows // self.batch_size, dim=0).reshape(-1).bool()
         return None
+

@@ -5,8 +5,10 @@ from __future__ import annotations
 from torch import nn
 
 from glider.library.stack import ModuleStack
+from glider.moe.bank import ExpertBank
 from glider.moe.context import RoutingContext
-from glider.moe.layer import MoELoRALinear
+from glider.moe.layer import MergedLoRALinear, MoELoRALinear
+from glider.moe.merged import merged_delta
 from glider.routers.router import Router
 
 DEFAULT_TARGETS = ("q", "k", "v", "o", "wi", "wi_0", "wi_1", "wo")
@@ -26,18 +28,20 @@ def module_shapes(model: nn.Module, targets: list[str] | tuple[str, ...] = DEFAU
     return {name: (m.out_features, m.in_features) for name, m in target_linear_modules(model, targets).items()}
 
 
-def inject_moe(model: nn.Module, stacks: dict[str, ModuleStack], router: Router, context: RoutingContext) -> list[MoELoRALinear]:
-    """Replace each module named in ``stacks`` by a MoELoRALinear around the original layer."""
+def inject_moe(model: nn.Module, stacks: dict[str, ModuleStack], router: Router, context: RoutingContext) -> list[nn.Module]:
+    """Replace each module named in ``stacks``: a MoELoRALinear (a MergedLoRALinear for router.mode=merged)."""
     layers = []
-    prepared = {scorer.key_name: scorer for scorer, _ in router.local}
     for name, stack in stacks.items():
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name) if parent_name else model
         base = getattr(parent, child)
-        if isinstance(base, MoELoRALinear):
+        if isinstance(base, (MoELoRALinear, MergedLoRALinear)):
             base = base.base
-        keys = {k: prepared[k].prepare_keys(v) for k, v in stack.keys.items() if k in prepared}
-        layer = MoELoRALinear(base, name, stack.lora_A, stack.lora_B, stack.scale, keys, router, context)
+        if router.mode == "merged":
+            layer: nn.Module = MergedLoRALinear(base, merged_delta(stack.lora_A, stack.lora_B, stack.scale))
+        else:
+            experts = ExpertBank(stack.lora_A, stack.lora_B.transpose(1, 2), stack.scale)
+            layer = MoELoRALinear(base, name, experts, router.bind_module(name, stack.keys), context)
         setattr(parent, child, layer)
         layers.append(layer)
     return layers

@@ -71,9 +71,9 @@ class SlotComposer:
         self.num_experts = len(experts)
         self._stacks: list[tuple[Tensor, Tensor]] = []  # per layer: A [M, R, d_in], scaled B^T [M, R, d_out] (float32)
         for layer in layers:
-            _, rank, d_in = layer.lora_A.shape
-            d_out = layer.lora_Bt.shape[2]
-            device = layer.lora_A.device
+            _, rank, d_in = layer.experts.lora_A.shape
+            d_out = layer.experts.lora_Bt.shape[2]
+            device = layer.experts.lora_A.device
             a = torch.zeros(len(experts), rank, d_in, device=device)
             bt = torch.zeros(len(experts), rank, d_out, device=device)
             for i, expert in enumerate(experts):
@@ -97,5 +97,5 @@ class SlotComposer:
     def write(self, slot: int, weights: Sequence[float]) -> None:
         """Put the composition with ``weights`` into expert ``slot`` of every layer (in place)."""
         for layer, (a, bt) in zip(self.layers, self.compose(weights)):
-            layer.lora_A[slot].copy_(a)
-            layer.lora_Bt[slot].copy_(bt)
+            layer.experts.lora_A[slot].copy_(a)
+            layer.experts.lora_Bt[slot].copy_(bt)

@@ -9,10 +9,9 @@ import torch
 from torch import Tensor, nn
 
 from glider.library.expert import Expert
-from glider.library.stack import stack_experts
+from glider.library.stack import ModuleStack, stack_experts
 from glider.moe.context import RoutingContext
 from glider.moe.inject import inject_moe, module_shapes
-from glider.moe.layer import MoELoRALinear
 from glider.moe.stats import RoutingStats
 from glider.routers.base import ExpertSide, QueryBatch
 from glider.routers.router import Router
@@ -33,7 +32,7 @@ class RoutedSeq2Seq(nn.Module):
         self.expert_names = [e.name for e in experts]
         for p in self.model.parameters():
             p.requires_grad_(False)
-        self.layers: list[MoELoRALinear] = []
+        self.layers: list[nn.Module] = []  # MoELoRALinear (MergedLoRALinear for router.mode=merged)
         if router.uses_experts and experts:
             shapes = module_shapes(model, targets) if targets else module_shapes(model)
             stacks = stack_experts(experts, shapes, router.key_names() if router.needs_local else [])
@@ -45,6 +44,15 @@ class RoutedSeq2Seq(nn.Module):
         self.example_top_expert: Tensor | None = None  # argmax_i of the global bias per example (set by ``batch``)
         if router.uses_experts and router.mode == "routed":
             router.bind(expert_side)
+
+    @classmethod
+    def from_stacks(cls, model: nn.Module, router: Router, stacks: dict[str, ModuleStack], expert_side: ExpertSide) -> "RoutedSeq2Seq":
+        """The same over experts already stacked per module (``stack_experts``' output, e.g. random ones on a GPU)."""
+        routed = cls(model, router, [], expert_side)
+        routed.expert_names = list(expert_side.names)
+        if router.uses_experts:
+            routed.layers = inject_moe(model, stacks, router, routed.context)
+        return routed
 
     @property
     def num_experts(self) -> int:
@@ -62,7 +70,7 @@ class RoutedSeq2Seq(nn.Module):
         if global_bias is not None:
             bias = global_bias
             self.example_top_expert = unique_argmax(bias)
-        elif self.router.mode == "routed" and self.router.global_ and queries is not None:
+        elif self.router.mode == "routed" and self.router.global_scorer_names() and queries is not None:
             bias, self.example_alpha = self.router.global_bias_and_alpha(queries)  # [B, N], [B]
             self.example_top_expert = unique_argmax(bias)
         candidates = None

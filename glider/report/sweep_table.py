@@ -21,7 +21,7 @@ DIAGNOSTICS = {
     "global_top1": ("top-1 own expert", ("global_top1", "average")),
     "auto_high_heldin": ("alpha=auto high, held-in", ("alpha_auto", "high_fraction_by_split", "heldin")),
     "auto_high_heldout": ("alpha=auto high, held-out", ("alpha_auto", "high_fraction_by_split", "heldout")),
-    # the tuning split (eval.tuning, glider/stages/tuning_eval.py): never the evaluation examples
+    # the tuning split (eval.tuning, glider/lit/tuning_eval.py): never the evaluation examples
     "tuning_heldin": ("tuning held-in", ("tuning", "heldin_avg")),
     "tuning_heldout": ("tuning held-out (own expert left out)", ("tuning", "heldout_avg")),
 }

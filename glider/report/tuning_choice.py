@@ -1,7 +1,7 @@
 """What the tuning split chooses, and how the choice scores on the evaluation examples.
 
 For every router with several configurations scored on a tuning split (summary.json's
-``tuning``: glider/stages/tuning_eval.py), the configuration of the best tuning score
+``tuning``: glider/lit/tuning_eval.py), the configuration of the best tuning score
 (the mean of its tuning held-in and tuning held-out averages, over seeds) is the choice;
 its evaluation scores are shown beside it, never used to make it.
 """

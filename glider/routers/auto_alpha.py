@@ -13,7 +13,7 @@ and tau is chosen on them by ``cutoff`` (candidates: midpoints between neighbour
         g_p = acc(p | alpha_high) - acc(p | alpha_low)            own expert present
         h_q = acc(q | alpha_high) - acc(q | alpha_low)            own expert removed
         tau = argmax_tau  mean_p [m_p >= tau] g_p + mean_q [u_q >= tau] h_q
-      (glider/stages/auto_alpha_utility.py runs the probes). A large alpha is given where
+      (glider/lit/auto_alpha_utility.py runs the probes). A large alpha is given where
       it helped the probes, whatever the separation of the scores.
 No evaluation data is used.
 

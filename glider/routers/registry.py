@@ -28,6 +28,13 @@ GLOBAL_SCORERS: dict[str, Callable[..., GlobalScorer]] = {
     "lorahub": LoraHubScorer,
 }
 MODES = ("routed", "merged", "base")
+ROUTER_KEYS = ("name", "mode", "local", "global_scorers", "alpha", "alpha_auto", "top_k", "top_p", "dense",
+               "global_granularity", "candidates")
+
+
+def _scorer_names(spec: Any) -> set[str]:
+    """The scorer names of a ``local`` / ``global_scorers`` value (a list, or a mapping name -> settings)."""
+    return {str(name) for name in (spec.keys() if hasattr(spec, "keys") else spec or [])}
 
 
 def _scorers(spec: Any, registry: dict[str, Callable], kind: str) -> list[tuple[Any, float]]:
@@ -57,9 +64,20 @@ def build_router(
     mode: str = "routed",
     global_granularity: str = "example",
     candidates: int | None = None,
-    **unused: Any,
+    **unknown: Any,
 ) -> Router:
-    """The router described by a ``conf/router/*.yaml`` file."""
+    """The router described by a ``conf/router/*.yaml`` file (``conf/router/_base.yaml``: every key).
+
+    Besides those keys a router config may hold one settings block per scorer it names, under the
+    scorer's name (``router.lorahub``, referenced from ``global_scorers``); any other key is an error.
+    """
+    unknown = {key for key in unknown if key not in _scorer_names(local) | _scorer_names(global_scorers)}
+    if unknown:
+        keys = ", ".join(f"router.{k}" for k in sorted(unknown))
+        raise ConfigError(
+            f"Unknown router key(s) {keys}: a router takes {', '.join(ROUTER_KEYS)} (conf/router/_base.yaml), "
+            "and a settings block named like one of its scorers."
+        )
     if mode not in MODES:
         raise ConfigError(f"router.mode must be one of {MODES}, got '{mode}'.")
     if global_granularity not in ("example", "task"):
@@ -70,6 +88,11 @@ def build_router(
         alpha_value: float | AutoAlpha = AutoAlpha(**dict(alpha_auto or {}))
     else:
         alpha_value = float(alpha)
+        if not alpha_value >= 0:
+            raise ConfigError(
+                f"router.alpha must be a number >= 0 or 'auto', got {alpha}: it scales the global scores, and a "
+                "negative alpha would route each example away from the experts its instruction matches."
+            )
     if candidates is not None and int(candidates) < 1:
         raise ConfigError(f"router.candidates must be a positive number of experts, got {candidates}.")
     router = Router(

@@ -8,11 +8,8 @@ import time
 from lightning.pytorch import seed_everything
 
 from glider.backbone import build_tiny_t5, read_backbone_info, save_backbone
-from glider.data.collate import Seq2SeqCollator
-from glider.data.datamodules import TrainingDataModule
-from glider.lit.seq2seq_training import Seq2SeqTrainingModule
 from glider.io import recover_interrupted_writes
-from glider.lit.trainer_factory import training_trainer
+from glider.lit.fit import fit_seq2seq
 from glider.locking import build_lock
 from glider.stages.context import StageContext
 
@@ -50,11 +47,9 @@ def _build_backbone(ctx: StageContext) -> None:
         save_backbone(model, tokenizer, ctx.backbone_dir, {"fingerprint": ctx.backbone_fingerprint, "seconds": 0.0, "name": cfg.name})
         log.info("backbone: saved an untrained %s (model.pretrain.steps=0) to %s", cfg.name, ctx.backbone_dir)
         return
-    data = TrainingDataModule(ctx.source, None, int(pre.examples), ctx.backbone_seed, batch_size=int(pre.batch_size),
-                              collator=Seq2SeqCollator(tokenizer, cfg.max_source_length, cfg.pretrain.get("max_target_length", cfg.max_target_length)))
     log.info("backbone: pretraining %s (%d steps, %d generic pairs)", cfg.name, pre.steps, int(pre.examples))
-    module = Seq2SeqTrainingModule(model, lr=float(pre.lr), weight_decay=float(pre.get("weight_decay", 0.0)), warmup_steps=int(pre.get("warmup_steps", 0)))
-    training_trainer(ctx.cfg.trainer, int(pre.steps)).fit(module, datamodule=data)
+    fit_seq2seq(model, tokenizer, ctx.source, None, int(pre.examples), ctx.backbone_seed, pre, ctx.cfg.trainer,
+                (cfg.max_source_length, cfg.pretrain.get("max_target_length", cfg.max_target_length)))
     model.eval()
     save_backbone(model, tokenizer, ctx.backbone_dir, {"fingerprint": ctx.backbone_fingerprint, "seconds": round(time.time() - start, 1), "name": cfg.name})
     log.info("backbone: saved %s (%.0f s)", ctx.backbone_dir, time.time() - start)

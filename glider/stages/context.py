@@ -12,9 +12,9 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from glider.backbone import build_tokenizer, fingerprint, load_pretrained, load_saved_backbone
+from glider.backbone import Backbone, fingerprint
 from glider.data.source import TaskSource
-from glider.errors import ConfigError, LibraryError
+from glider.errors import ConfigError
 from glider.library.library import ExpertLibrary
 
 log = logging.getLogger("glider")
@@ -57,7 +57,7 @@ class StageContext:
     @cached_property
     def backbone_fingerprint(self) -> str:
         """Identity of the backbone: the config that builds/loads it (and, for tiny, the data it is pretrained on)."""
-        spec = OmegaConf.to_container(self.model_cfg, resolve=True)
+        spec = {k: v for k, v in OmegaConf.to_container(self.model_cfg, resolve=True).items() if k != "_target_"}
         if self.model_cfg.source == "tiny":
             spec = {"model": spec, "data": self.source.fingerprint(), "seed": self.backbone_seed}
         return fingerprint(spec)
@@ -72,32 +72,20 @@ class StageContext:
         ident = model_cfg.get("name_or_path") if model_cfg.source == "pretrained" else str(self.backbone_dir)
         return {"id": ident, "name": model_cfg.name, "fingerprint": self.backbone_fingerprint}
 
+    @cached_property
+    def backbone(self) -> Backbone:
+        """The model config's :class:`~glider.backbone.Backbone` (``model._target_``)."""
+        return hydra.utils.instantiate(self.model_cfg, _convert_="all")
+
     def load_backbone(self) -> tuple[Any, Any]:
         """A fresh (model, tokenizer); the model is a new copy on every call."""
         if self._backbone is None:
-            source = self.model_cfg.source
-            if source == "tiny":
-                if not (self.backbone_dir / "config.json").is_file():
-                    raise ConfigError(
-                        f"The tiny backbone {self.backbone_dir} is not built yet: run stage=backbone (or stage=all)."
-                    )
-                try:
-                    self._backbone = load_saved_backbone(self.backbone_dir)
-                except (OSError, ValueError, RuntimeError) as err:  # a damaged file: transformers / safetensors errors
-                    first = str(err).splitlines()[0] if str(err) else type(err).__name__
-                    raise LibraryError(
-                        f"Cannot load the tiny backbone {self.backbone_dir} ({first}): its files are damaged. "
-                        "Delete that folder and rerun stage=backbone (or stage=all) to rebuild it from the same config."
-                    ) from None
-            elif source == "pretrained":
-                self._backbone = load_pretrained(self.model_cfg.name_or_path, self.model_cfg.get("revision"))
-            else:
-                raise ConfigError(f"model.source must be 'tiny' or 'pretrained', got '{source}'.")
+            self._backbone = self.backbone.load(self.backbone_dir)
         model, tokenizer = self._backbone
         return copy.deepcopy(model).eval(), tokenizer
 
     def fresh_tokenizer(self) -> Any:
-        return build_tokenizer(self.model_cfg.get("tokenizer", "word"), self.source.vocabulary())
+        return self.backbone.fresh_tokenizer(self.source.vocabulary())
 
     # ------------------------------------------------------------------ library
     @property

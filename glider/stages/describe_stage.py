@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import hydra
 import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
@@ -28,21 +27,13 @@ from glider.errors import LibraryError
 from glider.instruct.embedder import check_finite_embeddings
 from glider.instruct.embedding_file import gives_embeddings
 from glider.instruct.sample_choice import check_sample_choice, choose_samples
-from glider.routers.base import ExpertSide
+from glider.instruct.sources import make_embedder, make_writer
 from glider.stages.context import StageContext
 
 log = logging.getLogger("glider")
 
 # bump when the way instructions are embedded changes: every library is re-described once
 EMBEDDING_RULE = "samples-mean-v2/choice-v1/samples-kept-v1"
-
-
-def make_writer(ctx: StageContext) -> Any:
-    return hydra.utils.instantiate(ctx.cfg.llm)
-
-
-def make_embedder(ctx: StageContext) -> Any:
-    return hydra.utils.instantiate(ctx.cfg.embedder)
 
 
 def describe_fingerprint(ctx: StageContext, card: dict) -> str:
@@ -96,11 +87,11 @@ def retrieval_inputs(embedder: Any, pool: torch.Tensor | None, samples: list[str
 def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) -> None:
     """Write and embed instructions for experts whose description is missing or stale."""
     library = ctx.open_library()
-    writer = writer or make_writer(ctx)
+    writer = writer or make_writer(ctx.cfg)
     if gives_embeddings(writer):
         log.info("describe: llm=embeddings reads the experts' embeddings from %s at evaluation; nothing to describe", writer.experts_path)
         return
-    embedder = embedder or make_embedder(ctx)
+    embedder = embedder or make_embedder(ctx.cfg)
     cfg = ctx.cfg.library.describe
     k, n_inputs, n_probe = int(cfg.k), int(cfg.retrieval_inputs), int(cfg.probe_queries)
     todo = []
@@ -149,34 +140,3 @@ def run_describe(ctx: StageContext, writer: Any = None, embedder: Any = None) ->
         library.update_card(name, instruction=instruction, instruction_llm=writer.name)
         library.save_embeddings(embedder.name, name, tensors, meta)  # last: its fingerprint marks the expert described
     log.info("describe: done")
-
-
-def load_expert_side(ctx: StageContext, library: Any, embedder_name: str, embedder_dim: int, granularity: str) -> ExpertSide:
-    """Instruction / retrieval / probe embeddings of every expert, for the global scorers."""
-    instruction, inputs, probes, samples = [], [], [], []
-    for name in library.names:
-        tensors = library.load_embeddings(embedder_name, name)
-        if tensors is None:
-            raise LibraryError(
-                f"Expert '{name}' has no '{embedder_name}' embeddings: run stage=describe with embedder={embedder_name} "
-                f"for library {library.root}."
-            )
-        meta = library.embedding_metadata(embedder_name, name) or {}
-        if int(meta.get("dim", tensors["instruction"].shape[-1])) != embedder_dim or tensors["instruction"].shape[-1] != embedder_dim:
-            raise LibraryError(
-                f"The library's '{embedder_name}' embeddings of expert '{name}' have dimension "
-                f"{tensors['instruction'].shape[-1]} but the embedder gives {embedder_dim}: rerun stage=describe with "
-                "this embedder (or use the embedder the library was described with)."
-            )
-        instruction.append(tensors["instruction"][0])
-        inputs.append(tensors["inputs"])
-        probes.append(tensors.get(f"probe_{granularity}", torch.zeros(0, embedder_dim)))
-        samples.append(tensors.get("instruction_samples"))
-    return ExpertSide(
-        names=list(library.names),
-        tasks=list(library.tasks),
-        instruction_emb=torch.stack(instruction) if instruction else None,
-        input_embs=inputs,
-        probe_queries=probes,
-        instruction_samples=samples,
-    )

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
-import torch
 from lightning.pytorch import seed_everything
 from peft import LoraConfig, get_peft_model
 from torch import Tensor, nn
 
 from glider.backbone import fingerprint
-from glider.data.collate import Seq2SeqCollator
-from glider.data.datamodules import TrainingDataModule
 from glider.library.expert import Expert
 from glider.library.library import ExpertLibrary
-from glider.lit.seq2seq_training import Seq2SeqTrainingModule
-from glider.lit.trainer_factory import training_trainer
+from glider.lit.fit import fit_seq2seq
 from glider.stages.context import StageContext
 
 log = logging.getLogger("glider")
@@ -54,19 +49,13 @@ def train_expert(ctx: StageContext, task: str, samples_kept: int) -> Expert:
         task_type="SEQ_2_SEQ_LM",
     )
     peft_model = get_peft_model(model, peft_cfg)
-    data = TrainingDataModule(ctx.source, task, int(rec.train_examples), ctx.seed, batch_size=int(rec.batch_size),
-                              collator=Seq2SeqCollator(tokenizer, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length))
-    module = Seq2SeqTrainingModule(peft_model, lr=float(rec.lr), weight_decay=float(rec.get("weight_decay", 0.0)), warmup_steps=int(rec.get("warmup_steps", 0)))
-    start = time.time()
-    trainer = training_trainer(ctx.cfg.trainer, int(rec.steps))
-    trainer.fit(module, datamodule=data)
-    examples = data.examples or []
-    final_loss = float(trainer.callback_metrics.get("train/loss", torch.tensor(float("nan"))))
+    fit = fit_seq2seq(peft_model, tokenizer, ctx.source, task, int(rec.train_examples), ctx.seed, rec, ctx.cfg.trainer,
+                      (ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length))
     lora_A, lora_B = extract_lora(peft_model)
     card: dict[str, Any] = {
-        "samples": [e.source for e in examples[:samples_kept]],
+        "samples": [e.source for e in fit.examples[:samples_kept]],
         "fingerprints": {"expert": expert_fingerprint(ctx, task)},
-        "training": {"steps": int(rec.steps), "lr": float(rec.lr), "seconds": round(time.time() - start, 1), "final_loss": round(final_loss, 4)},
+        "training": {"steps": int(rec.steps), "lr": float(rec.lr), "seconds": fit.seconds, "final_loss": round(fit.final_loss, 4)},
         "base_model": ctx.backbone_identity()["id"],
     }
     return Expert(name=task, task=task, rank=int(rec.rank), lora_alpha=float(rec.alpha), lora_A=lora_A, lora_B=lora_B, card=card)

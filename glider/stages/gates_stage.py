@@ -7,16 +7,12 @@ sigmoid(x . g) per token; AdamW, lr 5e-3, 100 steps on the expert's own task.
 from __future__ import annotations
 
 import logging
-import time
 
 from lightning.pytorch import seed_everything
 
 from glider.backbone import fingerprint
-from glider.data.collate import Seq2SeqCollator
-from glider.data.datamodules import TrainingDataModule
 from glider.errors import LibraryError
-from glider.lit.seq2seq_training import Seq2SeqTrainingModule
-from glider.lit.trainer_factory import training_trainer
+from glider.lit.fit import fit_seq2seq
 from glider.moe.gated import inject_gated_expert
 from glider.stages.context import StageContext
 
@@ -61,14 +57,12 @@ def run_gates(ctx: StageContext) -> None:
         seed_everything(ctx.seed, workers=True, verbose=False)
         model, tokenizer = ctx.load_backbone()
         layers = inject_gated_expert(model, expert.lora_A, expert.lora_B, expert.scale)
-        data = TrainingDataModule(ctx.source, expert.task, int(rec.train_examples), ctx.seed + 1, batch_size=int(rec.batch_size),
-                                  collator=Seq2SeqCollator(tokenizer, ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length))
-        start = time.time()
-        training_trainer(ctx.cfg.trainer, int(rec.steps)).fit(Seq2SeqTrainingModule(model, lr=float(rec.lr)), datamodule=data)
+        fit = fit_seq2seq(model, tokenizer, ctx.source, expert.task, int(rec.train_examples), ctx.seed + 1, rec, ctx.cfg.trainer,
+                          (ctx.model_cfg.max_source_length, ctx.model_cfg.max_target_length))
         expert.gates = {m: layer.gate.detach().float().clone() for m, layer in layers.items()}
         library.save_routing_keys(expert)
         card = library.card(name)
         card.setdefault("fingerprints", {})["gates"] = gates_fingerprint(ctx, card)
         library.update_card(name, fingerprints=card["fingerprints"])
-        log.info("gates: [%d/%d] %s done (%.1f s)", i, len(todo), name, time.time() - start)
+        log.info("gates: [%d/%d] %s done (%.1f s)", i, len(todo), name, fit.seconds)
 

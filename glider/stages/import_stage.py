@@ -23,6 +23,7 @@ from omegaconf import DictConfig
 from glider.backbone import fingerprint
 from glider.data.source import TaskSource
 from glider.errors import ConfigError, GliderError
+from glider.instruct.sources import make_writer
 from glider.library.convert import IMPORTERS, BackboneLayout, ImportItem, Importer
 from glider.library.expert import Expert
 from glider.library.library import INDEX, ExpertLibrary
@@ -70,10 +71,7 @@ def backbone_layout(ctx: StageContext) -> BackboneLayout:
     """(d_out, d_in) of every targeted layer and every weight name, without loading pretrained weights (meta device)."""
     model_cfg = ctx.model_cfg
     if model_cfg.source == "tiny":
-        from glider.stages.backbone_stage import run_backbone
-
-        run_backbone(ctx)  # the tiny backbone the library is for (skipped when current)
-        model, _ = ctx.load_backbone()
+        model, _ = ctx.load_backbone()  # the tiny backbone the library is for (the pipeline builds it first)
     else:
         from transformers import AutoConfig, AutoModelForSeq2SeqLM
 
@@ -111,9 +109,7 @@ def wants_samples(ctx: StageContext, cfg: DictConfig) -> bool:
     """``library.import_.samples``: true, false, or auto = whether the configured llm writes instructions from samples."""
     value = cfg.get("samples", "auto")
     if value == "auto":
-        from glider.stages.describe_stage import make_writer
-
-        return bool(getattr(make_writer(ctx), "needs_samples", True))
+        return bool(getattr(make_writer(ctx.cfg), "needs_samples", True))
     if not isinstance(value, bool):
         raise ConfigError(f"library.import_.samples must be true, false or auto, got {value!r}.")
     return value

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from glider.data.promptsource_templates import dataset_templates, select_templates, template_fields
-from glider.data.source import check_examples
 from glider.data.t0_source import T0TaskSource
 from glider.data.t0_tasks import T0_HELDIN, T0_HELDOUT
 from glider.errors import ConfigError, DataError

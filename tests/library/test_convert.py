@@ -169,7 +169,6 @@ def bigger_shapes() -> dict:
 
 
 def test_mismatch_names_the_first_key_and_shapes(tiny_t5, tmp_path: Path, bigger_shapes: dict) -> None:
-    shapes = module_shapes(tiny_t5)
     (tmp_path / "g").mkdir()
     write_glider_file(tmp_path / "g" / "p3agnews_best.pt", tiny_t5, 0, bigger_shapes)
     importer = GliderCheckpoints(tmp_path / "g", layout(tiny_t5))

@@ -13,7 +13,7 @@ import glider.data.eval_data as eval_data
 import glider.hydra_job as hydra_job
 from glider.data.eval_data import TaskBatchSampler
 from glider.errors import ConfigError
-from glider.lit.ddp import HydraJobDDPStrategy, child_command, ddp_job_scope, strategy_from_config
+from glider.lit.ddp import HydraJobDDPStrategy, child_command, ddp_job_scope
 from glider.lit.task_scores import TaskScores
 from glider.lit.trainer_factory import training_trainer
 
@@ -87,10 +87,14 @@ def test_parse_overrides() -> None:
     assert hydra_job.parse_overrides(["router.alpha=3", "+x=1", "router=glider", "flag"]) == {"router.alpha": "3", "x": "1", "router": "glider"}
 
 
-def test_ddp_strategy_from_config() -> None:
-    strategy = strategy_from_config(OmegaConf.create({"strategy": "ddp", "process_group_backend": "gloo"}))
+def test_ddp_trainer_configs_build_the_hydra_job_strategy(tmp_path) -> None:
+    from glider.lit.trainer_factory import evaluation_trainer
+    from tests.test_configs import compose_config
+
+    cfg = compose_config(tmp_path, ["trainer=ddp_cpu", "trainer.progress_bar=false"])
+    strategy = evaluation_trainer(cfg.trainer, None).strategy
     assert isinstance(strategy, HydraJobDDPStrategy) and strategy.process_group_backend == "gloo"
-    assert strategy_from_config(OmegaConf.create({"strategy": "auto"})) == "auto"
+    assert evaluation_trainer(compose_config(tmp_path, ["trainer=cpu"]).trainer, None).strategy.__class__ is not HydraJobDDPStrategy
 
 
 def test_job_scope_restores_the_launch_environment(monkeypatch: pytest.MonkeyPatch) -> None:

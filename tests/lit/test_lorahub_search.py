@@ -187,7 +187,7 @@ def test_other_ranks_never_search_they_write_rank_0s_weights(tiny_t5, tmp_path) 
     assert callback.records == {"t0": record} and not (tmp_path / "lorahub").exists()
     layer = module.routed.layers[0]
     want = 0.25 * experts[0].lora_A[layer.module_name] - experts[1].lora_A[layer.module_name]
-    torch.testing.assert_close(layer.lora_A[0], want)
+    torch.testing.assert_close(layer.experts.lora_A[0], want)
 
 
 def test_a_user_error_in_rank_0s_search_stops_every_process_with_its_message(tiny_t5, tmp_path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -58,3 +57,47 @@ def test_references_replace_the_target_when_given() -> None:
     assert score_generation("exact_match", "2", multi) == 1.0 and score_generation("exact_match", "", plain) == 0.0
     with pytest.raises(KeyError):
         score_generation("f1", "x", plain)
+
+
+def test_corpus_bleu_by_hand_on_word_sorting() -> None:
+    """bleu_rouge_l's BLEU: corpus counts over the task (4-grams, 13a tokens, no smoothing, brevity penalty)."""
+    import math
+
+    from glider.lit.text_metrics import corpus_bleu
+
+    target = bbh("word_sorting")[2]["target"]  # 10 words
+    pred = "artillery bainite doris fda harm incongruous monkey prosody"  # its first 8 words
+    bleu = corpus_bleu()
+    bleu.update([pred], [[target]])
+    # every n-gram of the prediction is in the reference: precisions 1; brevity penalty exp(1 - 10/8)
+    assert float(bleu.compute()) == pytest.approx(math.exp(1 - 10 / 8), abs=1e-6)
+    bleu.update([target], [[target]])  # a second example: counts add up over the corpus (18 vs 20 words)
+    assert float(bleu.compute()) == pytest.approx(math.exp(1 - 20 / 18), abs=1e-6)
+
+
+def test_bleu_rouge_l_task_score_averages_corpus_bleu_and_mean_rouge_l(tiny_t5) -> None:
+    """RoutedEvaluator.task_scores: for a bleu_rouge_l task, (corpus BLEU + mean ROUGE-L) / 2."""
+    import math
+
+    import torch
+
+    from glider.data.spec import TaskSpec
+    from glider.lit.evaluation import RoutedEvaluator
+    from glider.moe.routed_model import RoutedSeq2Seq
+    from glider.routers import build_router
+
+    target = bbh("word_sorting")[2]["target"]
+    pred = "artillery bainite doris fda harm incongruous monkey prosody"
+    specs = [TaskSpec(name="p3xsum", split="heldin", family="t0", metric="bleu_rouge_l"),
+             TaskSpec(name="p3samsum", split="heldin", family="t0", metric="rouge_l")]
+    evaluator = RoutedEvaluator(RoutedSeq2Seq(tiny_t5, build_router("base", mode="base"), []), None, specs)
+    for i, spec in enumerate(specs):
+        example = Example(task=spec.name, source="s", target=target)
+        rouge = score_generation(spec.metric, pred, example)
+        evaluator.scores.update(torch.tensor([i]), torch.tensor([rouge], dtype=torch.float64))
+        if str(i) in evaluator.bleu:
+            evaluator.bleu[str(i)].update([pred], [[target]])
+    mean, count = evaluator.task_scores()
+    rouge = 2 * (8 / 8) * (8 / 10) / (1 + 8 / 10)
+    assert float(mean[0]) == pytest.approx((math.exp(1 - 10 / 8) + rouge) / 2, abs=1e-6)
+    assert float(mean[1]) == pytest.approx(rouge, abs=1e-6) and count.tolist() == [1, 1]

@@ -1,4 +1,4 @@
-"""The MoE-LoRA layer: PEFT equivalence, merged = uniform, dispatch = loop, per-example routing."""
+"""The MoE-LoRA layer: PEFT equivalence, merged = uniform, experts applied = loop, per-example routing."""
 
 from __future__ import annotations
 
@@ -67,12 +67,13 @@ def test_selective_dispatch_equals_loop_over_all_experts(tiny_t5, router_kwargs)
     for layer in [l for l in routed.layers if l.base.in_features == 16][:6]:
         with torch.no_grad(), routed.batch(queries, batch_size=2):
             got = layer(x)
-            idx, w = layer.route(x.reshape(-1, 16), 2, 5)
+            idx, w = layer.router.route(x.reshape(-1, 16), routed.context)
         dense = torch.zeros(10, 5).scatter_add_(1, idx, w)  # [T, N] weight of every expert
         want = layer.base(x).reshape(10, -1)
         flat = x.reshape(10, 16)
         for i in range(5):  # plain loop over ALL experts
-            want = want + dense[:, i : i + 1] * layer.scale[i] * (flat @ layer.lora_A[i].T @ layer.lora_B[i].T)
+            bank = layer.experts
+            want = want + dense[:, i : i + 1] * bank.scale[i] * (flat @ bank.lora_A[i].T @ bank.lora_B[i].T)
         torch.testing.assert_close(got.reshape(10, -1), want, rtol=1e-5, atol=1e-5)
 
 
@@ -112,7 +113,7 @@ def test_candidates_restrict_routing_to_preselected_experts(tiny_t5) -> None:
     routed = RoutedSeq2Seq(copy.deepcopy(tiny_t5), router, experts, side).eval()
     q = QueryBatch(tasks=["a", "b"], instruction_emb=torch.eye(6)[[1, 4]] + 0.5 * torch.eye(6)[[3, 5]])
     with torch.no_grad(), routed.batch(q, batch_size=2):
-        idx, _ = routed.layers[0].route(torch.randn(10, 16), 2, 5)
+        idx, _ = routed.layers[0].router.route(torch.randn(10, 16), routed.context)
     assert set(idx[:5].flatten().tolist()) <= {1, 3} and set(idx[5:].flatten().tolist()) <= {4, 5}
 
 

@@ -1,5 +1,5 @@
-"""The MoE layer on the fast dispatch: storage layout, loop equality (float32, bfloat16),
-top-p padding, and candidate pre-selection (router.candidates)."""
+"""The MoE layer: storage layout, loop equality (float32, bfloat16), top-p padding, candidate
+pre-selection (router.candidates), padding tokens, identical copies, routing errors."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ import pytest
 import torch
 
 from glider.errors import ConfigError
-from glider.moe.bag_kernels import bag_kernel_fits
-from glider.moe.dispatch import lora_loop_reference
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.routers import build_router
 from glider.routers.base import ExpertSide, QueryBatch
 from tests.conftest import random_expert
+from tests.moe.reference import lora_loop_reference
 
 N_EXPERTS = 6
 INPUT = torch.tensor([[5, 6, 7, 8, 1], [9, 10, 11, 1, 0]])
@@ -36,16 +35,17 @@ def _queries() -> QueryBatch:
 def _loop_output(layer, x, idx, w) -> torch.Tensor:
     """Frozen layer + the plain per-expert loop, in float32."""
     flat = x.reshape(-1, x.shape[-1]).float()
-    delta = lora_loop_reference(flat, idx, w.float(), layer.lora_A.float(), layer.lora_B.float(), layer.scale.float())
+    bank = layer.experts
+    delta = lora_loop_reference(flat, idx, w.float(), bank.lora_A.float(), bank.lora_B.float(), bank.scale.float())
     return layer.base(x).float().reshape(flat.shape[0], -1) + delta
 
 
 def test_experts_stored_once_in_the_kernels_layout(tiny_t5) -> None:
     routed = _routed(tiny_t5, local=["phatgoose"], top_k=2)
     for layer in routed.layers:
-        assert layer.lora_A.is_contiguous() and layer.lora_Bt.is_contiguous()
-        assert layer.lora_B.data_ptr() == layer.lora_Bt.data_ptr()  # a view, not a second copy
-        assert bag_kernel_fits(layer.lora_A, layer.lora_B)
+        bank = layer.experts
+        assert bank.lora_A.is_contiguous() and bank.lora_Bt.is_contiguous()
+        assert bank.lora_B.data_ptr() == bank.lora_Bt.data_ptr()  # a view, not a second copy
 
 
 @pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.bfloat16, 2e-2)])
@@ -60,7 +60,7 @@ def test_layer_equals_plain_loop(tiny_t5, dtype, tol, router_kwargs) -> None:
     for layer in [l for l in routed.layers if l.base.in_features == 16][:6]:
         with torch.no_grad(), routed.batch(_queries(), batch_size=2):
             got = layer(x).reshape(10, -1)
-            idx, w = layer.route(x.reshape(10, 16), 2, 5)
+            idx, w = layer.router.route(x.reshape(10, 16), routed.context)
         assert got.dtype == dtype
         torch.testing.assert_close(got.float(), _loop_output(layer, x, idx, w), rtol=tol, atol=tol)
 
@@ -87,7 +87,7 @@ def test_candidates_equal_full_router_with_other_experts_excluded(tiny_t5) -> No
             cand = routed.context.candidates  # [B, M]: the M best global scores
             assert cand.shape == (2, m) and torch.equal(cand.sort(-1).values, bias.topk(m).indices.sort(-1).values)
             got = layer(x)
-            idx, _ = layer.route(x.reshape(10, 16), 2, 5)
+            idx, _ = layer.router.route(x.reshape(10, 16), routed.context)
             excluded = torch.full_like(bias, float("-inf")).scatter(1, cand, 0.0)
             routed.context.bias, routed.context.candidates = bias + excluded, None  # full router, others at -inf
             want = layer(x)
@@ -112,7 +112,7 @@ def test_layer_keeps_the_stacked_experts_without_a_copy(tiny_t5) -> None:
     layers = inject_moe(model, stacks, build_router("p", local=["phatgoose"], top_k=1), RoutingContext())
     for layer in layers:
         stack = stacks[layer.module_name]
-        assert layer.lora_A.data_ptr() == stack.lora_A.data_ptr()
-        assert layer.lora_Bt.data_ptr() == stack.lora_B.data_ptr()  # B is stacked in the layer's layout
+        assert layer.experts.lora_A.data_ptr() == stack.lora_A.data_ptr()
+        assert layer.experts.lora_Bt.data_ptr() == stack.lora_B.data_ptr()  # B is stacked in the bank's layout
         for i, expert in enumerate(experts):
-            torch.testing.assert_close(layer.lora_B[i], expert.lora_B[layer.module_name])
+            torch.testing.assert_close(layer.experts.lora_B[i], expert.lora_B[layer.module_name])

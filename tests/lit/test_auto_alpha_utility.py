@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from glider.data.spec import Example
 from glider.errors import ConfigError, DataError
-from glider.stages.auto_alpha_utility import probe_examples
+from glider.lit.auto_alpha_utility import probe_examples
 
 
 class _Source:
@@ -55,7 +55,7 @@ def test_too_few_training_examples_is_one_clear_error() -> None:
 
 
 def test_the_probes_run_where_evaluation_will_run(monkeypatch):
-    from glider.stages.auto_alpha_utility import calibration_device
+    from glider.lit.auto_alpha_utility import calibration_device
 
     def ctx(accelerator: str) -> SimpleNamespace:
         return SimpleNamespace(cfg=OmegaConf.create({"trainer": {"accelerator": accelerator}}))

@@ -12,7 +12,7 @@ from glider.data.synthetic_source import SyntheticTaskSource
 from glider.errors import DataError
 from glider.library.expert import Expert
 from glider.routers.lorahub import LoraHubSettings
-from glider.stages.lorahub_stage import LoraHubEval, few_shot_examples, sample_experts
+from glider.lit.lorahub_eval import LoraHubEval, few_shot_examples, sample_experts
 
 
 class _EvalOnly:
