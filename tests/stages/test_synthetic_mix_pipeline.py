@@ -64,3 +64,16 @@ def test_one_expert_alone(root: Path) -> None:
     assert set(result.scores) == set(EVAL)
     with pytest.raises(ConfigError, match="eval.experts names"):
         _run(root, "stage=eval", "router=uniform", "eval.experts=[nope]")
+
+
+def test_tuning_rows_are_neither_training_nor_evaluation_rows(root: Path) -> None:
+    """The tuning split is held-back training rows (after the rows the experts trained on), never an evaluation input."""
+    from glider.lit.tuning_eval import tuning_examples
+
+    ctx = StageContext(compose_config(root, [*MINI, "library.experts.train_examples=40"]))
+    for task in EXPERTS:
+        tuning = tuning_examples(ctx, task, 30)
+        evaluated = ctx.source.eval_examples(task, 100, ctx.seed)
+        assert len(tuning) == 30 and [e.uid for e in tuning] == list(range(30))
+        assert not {e.source for e in tuning} & {e.source for e in evaluated}
+        assert [e.source for e in tuning] == [e.source for e in ctx.source.train_examples(task, 70, ctx.seed)[40:]]
