@@ -7,6 +7,7 @@ import os
 import sys
 import time
 import warnings
+from typing import Any
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("WANDB_MODE", "offline")
@@ -18,7 +19,7 @@ warnings.filterwarnings("ignore", message=r"(?s).*is validated against ConfigSto
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from glider.errors import find_user_error  # noqa: E402
+from glider.errors import ConfigError, find_user_error  # noqa: E402
 from glider.stage_names import check_stage  # noqa: E402
 
 log = logging.getLogger("glider")
@@ -26,6 +27,7 @@ log = logging.getLogger("glider")
 
 def _run(cfg: DictConfig) -> float | None:
     check_stage(str(cfg.stage))
+    check_objective(cfg)
     from glider.pipeline import run_pipeline
     from glider.stages.context import StageContext
 
@@ -39,11 +41,35 @@ def _run(cfg: DictConfig) -> float | None:
     log.info("done in %.1f s; run directory: %s", time.time() - start, cfg.paths.run_dir)
     if result is None:
         return None
-    objective = cfg.get("objective", "mean_heldin_heldout")
-    avgs = [v for v in (result.averages.get("heldin_avg"), result.averages.get("heldout_avg")) if v == v]
-    if objective == "heldin":
+    return objective_value(str(cfg.get("objective", "mean_heldin_heldout")), result)
+
+
+OBJECTIVES = ("mean_heldin_heldout", "heldin", "tuning")
+
+
+def check_objective(cfg: DictConfig) -> None:
+    """One clear error, before any work, for an unknown objective or a tuning objective without a tuning split."""
+    objective = str(cfg.get("objective", "mean_heldin_heldout"))
+    if objective not in OBJECTIVES:
+        raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got '{objective}'.")
+    if objective == "tuning" and not int(cfg.eval.get("tuning", {}).get("examples_per_task", 0) or 0):
+        raise ConfigError("objective=tuning scores the tuning split: set eval.tuning.examples_per_task to a number of rows (e.g. 50).")
+
+
+def objective_value(objective: str, result: Any) -> float | None:
+    """What a sweeper maximises: the evaluation examples' averages, or (``tuning``) the tuning split's."""
+    if objective not in OBJECTIVES:
+        raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got '{objective}'.")
+    if objective == "tuning":
+        if not result.tuning:
+            raise ConfigError("objective=tuning scores the tuning split: set eval.tuning.examples_per_task to a number of rows (e.g. 50).")
+        averages = (result.tuning["heldin_avg"], result.tuning["heldout_avg"])
+    elif objective == "heldin":
         return result.averages.get("heldin_avg")
-    return sum(avgs) / len(avgs) if avgs else None
+    else:
+        averages = (result.averages.get("heldin_avg"), result.averages.get("heldout_avg"))
+    present = [v for v in averages if v is not None and v == v]
+    return sum(present) / len(present) if present else None
 
 
 def run_cli(cfg: DictConfig) -> float | None:

@@ -44,7 +44,7 @@ def test_optuna_search_maximises_in_memory() -> None:
     sweeper = cfg.hydra.sweeper
     assert sweeper._target_.endswith("OptunaSweeper") and str(sweeper.direction) in ("maximize", "Direction.maximize")
     assert sweeper.storage is None and sweeper.n_jobs == 1 and set(sweeper.params) == {"router.alpha", "router.top_k"}
-    assert cfg.objective == "mean_heldin_heldout" and cfg.router.name == "glider"
+    assert cfg.objective == "tuning" and cfg.eval.tuning.examples_per_task == 50 and cfg.router.name == "glider"  # never the evaluation examples
 
 
 @pytest.mark.parametrize("trainer,devices,backend", [("ddp", 4, "nccl"), ("ddp_cpu", 2, "gloo")])

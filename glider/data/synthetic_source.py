@@ -1,4 +1,4 @@
-"""The embedded default: the synthetic task zoo as a task source."""
+"""The embedded benchmarks: a synthetic task zoo as a task source (``task=synthetic``, ``task=synthetic_mix``)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,21 @@ from typing import Any
 
 from glider.data.source import TaskSource, select_tasks
 from glider.data.spec import Example, TaskSpec
-from glider.data.synthetic import SyntheticZoo
+from glider.data.synthetic import ZOOS, SyntheticZoo
+from glider.errors import ConfigError
 
 
 class SyntheticTaskSource(TaskSource):
-    """Held-in and held-out tasks of the synthetic zoo (no files, no network)."""
+    """Held-in and held-out tasks of a synthetic zoo (no files, no network); ``zoo`` names its definition."""
 
     name = "synthetic"
 
-    def __init__(self, name: str = "synthetic", eval_tasks: list[str] | None = None, expert_tasks: list[str] | None = None) -> None:
+    def __init__(self, name: str = "synthetic", eval_tasks: list[str] | None = None, expert_tasks: list[str] | None = None,
+                 zoo: str = "synthetic") -> None:
+        if zoo not in ZOOS:
+            raise ConfigError(f"task.zoo must be one of {', '.join(ZOOS)}, got '{zoo}'.")
         self.name = name
-        self.zoo = SyntheticZoo()
+        self.zoo = SyntheticZoo(ZOOS[zoo])
         self._eval_tasks = list(eval_tasks) if eval_tasks else None
         self._expert_tasks = select_tasks(self.heldin(), None if expert_tasks is None else list(expert_tasks), "task.expert_tasks")
 
@@ -48,6 +52,8 @@ class SyntheticTaskSource(TaskSource):
         return self.zoo.vocabulary()
 
     def config(self) -> dict[str, Any]:
-        from glider.data import synthetic
-
-        return {"name": self.name, "zoo_version": getattr(synthetic, "ZOO_VERSION", "1")}
+        definition = self.zoo.definition
+        config: dict[str, Any] = {"name": self.name, "zoo_version": definition.version}
+        if definition.name != "synthetic":  # the first zoo's artifacts keep their keys
+            config["zoo"] = definition.name
+        return config

@@ -68,7 +68,7 @@ def calibration_device(ctx: StageContext) -> torch.device:
     return torch.device("cpu")
 
 
-def _score(routed: RoutedSeq2Seq, tokenizer: Any, collator: EvalCollator, spec: TaskSpec, items: list[dict[str, Any]], bias: Tensor,
+def score_with_bias(routed: RoutedSeq2Seq, tokenizer: Any, collator: EvalCollator, spec: TaskSpec, items: list[dict[str, Any]], bias: Tensor,
            max_new_tokens: int, device: torch.device) -> Tensor:
     """Per-example scores [P] of the probe examples routed with this global bias [P, N]."""
     batch = {key: value.to(device) if isinstance(value, Tensor) else value for key, value in collator(items).items()}
@@ -77,15 +77,13 @@ def _score(routed: RoutedSeq2Seq, tokenizer: Any, collator: EvalCollator, spec: 
     return scores.float().cpu()
 
 
-def _items_by_task(ctx: StageContext, router: Any, specs: dict[str, TaskSpec], tasks: list[str],
+def items_by_task(ctx: StageContext, router: Any, specs: dict[str, TaskSpec], tasks: list[str],
                    per_expert: list[list[Example]]) -> dict[str, list[dict[str, Any]]]:
     """Every probe example with its query embeddings, per task (one embedding pass for all experts)."""
     examples_by_task: dict[str, list[Example]] = {}
     for task, examples in zip(tasks, per_expert):
         examples_by_task.setdefault(task, examples)
     items = attach_query_embeddings(ctx.cfg, router, [specs[t] for t in examples_by_task], examples_by_task)
-    if "instruction_emb" not in items[0]:
-        raise ConfigError("router.alpha_auto.cutoff=utility needs the instruction global scorer (router=glider or instruction).")
     out, start = {}, 0
     for task, examples in examples_by_task.items():
         out[task] = items[start : start + len(examples)]
@@ -107,11 +105,13 @@ def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: An
     was_training = routed.training
     device = calibration_device(ctx)
     routed.to(device).eval()  # evaluation moves it there anyway
-    items_by_task = _items_by_task(ctx, router, specs, side.tasks, per_expert)
+    probe_items = items_by_task(ctx, router, specs, side.tasks, per_expert)
+    if "instruction_emb" not in next(iter(probe_items.values()))[0]:
+        raise ConfigError("router.alpha_auto.cutoff=utility needs the instruction global scorer (router=glider or instruction).")
     queries_emb, gains_present, gains_removed = [], [], []
     for i, examples in enumerate(per_expert):
         spec = specs[side.tasks[i]]
-        items = items_by_task[spec.name]
+        items = probe_items[spec.name]
         queries = QueryBatch(
             tasks=[e.task for e in examples],
             instruction_emb=torch.stack([it["instruction_emb"] for it in items]),
@@ -120,7 +120,7 @@ def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: An
         scores = router.global_scores(queries)  # [P, N]
         removed = scores.clone()
         removed[:, i] = float("-inf")
-        acc = {(where, alpha): _score(routed, tokenizer, collator, spec, items, scale_global_scores(s, alpha), max_new, device)
+        acc = {(where, alpha): score_with_bias(routed, tokenizer, collator, spec, items, scale_global_scores(s, alpha), max_new, device)
                for where, s in (("present", scores), ("removed", removed)) for alpha in (auto.high, auto.low)}
         gains_present.append(acc["present", auto.high] - acc["present", auto.low])
         gains_removed.append(acc["removed", auto.high] - acc["removed", auto.low])

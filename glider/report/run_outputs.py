@@ -39,6 +39,7 @@ class EvalResult:
     seconds: float = 0.0
     world_size: int = 1
     frame: Any = field(default=None, repr=False)
+    tuning: dict[str, Any] | None = None  # eval.tuning: scores on the tuning split (glider/lit/tuning_eval.py)
 
 
 def eval_result(router: Router, seed: int, all_tasks: list[TaskSpec], tasks: list[TaskSpec], mean: Any, count: Any,
@@ -85,6 +86,7 @@ def write_run_outputs(cfg: DictConfig, out: Path, router: Router, result: EvalRe
         "world_size": result.world_size,
         "alpha_auto": auto_alpha_info(router, predictions, tasks),
         "global_top1": global_identification(predictions, dict(zip(expert_names, expert_tasks))),
+        "tuning": result.tuning,
         "router_params": router_params(cfg),
         "overrides": job_overrides(),
         **extra,
@@ -101,6 +103,9 @@ def print_run_report(result: EvalResult, router: Router, summary: dict[str, Any]
     if summary["global_top1"]:
         print(f"global router: the task's own expert scores highest for {summary['global_top1']['average']:.3f} of its examples "
               "(average over tasks with an expert)", flush=True)
+    if result.tuning:
+        print(f"tuning split ({result.tuning['examples_per_task']} held-back training rows per task, not the evaluation examples): "
+              f"held-in {result.tuning['heldin_avg']:.3f}, held-out (own expert left out) {result.tuning['heldout_avg']:.3f}", flush=True)
     if summary["alpha_auto"]:
         auto = summary["alpha_auto"]
         shares = ", ".join(f"{share:.0%} of {split}" for split, share in auto["high_fraction_by_split"].items())

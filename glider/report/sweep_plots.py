@@ -11,9 +11,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from glider.report.sweep_table import AVERAGES, ROUTER_PARAMS, config_columns, config_key, format_param  # noqa: E402
+from glider.report.sweep_table import ROUTER_PARAMS, config_columns, config_key, format_param  # noqa: E402
 
-_TITLES = {"heldin_avg": "held-in average", "heldout_avg": "held-out average"}
+_TITLES = {"heldin_avg": "held-in average", "heldout_avg": "held-out average"}  # the two panels / axes
 
 
 def _describe(row: pd.Series, columns: list[str], limit: int = 60) -> str:
@@ -37,7 +37,7 @@ def plot_score_vs_alpha(agg: pd.DataFrame, path: Path) -> Path | None:
     series_cols = [c for c in config_columns(agg) if c != "alpha"]
     varying = [c for c in _varying(data, series_cols) if c != "router"]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), squeeze=False)
-    for ax, metric in zip(axes[0], AVERAGES):
+    for ax, metric in zip(axes[0], _TITLES):
         for _, group in data.groupby(config_key(data, series_cols), sort=True):
             group = group.sort_values("alpha_value")
             std = group[f"{metric}_std"].fillna(0.0)
@@ -55,7 +55,7 @@ def plot_score_vs_alpha(agg: pd.DataFrame, path: Path) -> Path | None:
 
 def plot_heldin_vs_heldout(agg: pd.DataFrame, path: Path) -> Path | None:
     """One point per configuration: x = held-in average, y = held-out average, colour = router."""
-    data = agg.dropna(subset=list(AVERAGES), how="all")
+    data = agg.dropna(subset=list(_TITLES), how="all")
     if data.empty:
         return None
     labels = [c for c in _varying(data, config_columns(agg)) if c in ROUTER_PARAMS]

@@ -14,20 +14,23 @@ from glider.io import atomic_write_text
 from glider.report.runs import RunRecord
 
 ROUTER_PARAMS = ("alpha", "top_k", "top_p")
-AVERAGES = ("heldin_avg", "heldout_avg")
+AVERAGES = ("heldin_avg", "heldout_avg", "overall_avg")
 # what the global router chose (from summary.json; a column only when some run has it)
 # column: (header, path of keys into summary.json)
 DIAGNOSTICS = {
     "global_top1": ("top-1 own expert", ("global_top1", "average")),
     "auto_high_heldin": ("alpha=auto high, held-in", ("alpha_auto", "high_fraction_by_split", "heldin")),
     "auto_high_heldout": ("alpha=auto high, held-out", ("alpha_auto", "high_fraction_by_split", "heldout")),
+    # the tuning split (eval.tuning, glider/lit/tuning_eval.py): never the evaluation examples
+    "tuning_heldin": ("tuning held-in", ("tuning", "heldin_avg")),
+    "tuning_heldout": ("tuning held-out (own expert left out)", ("tuning", "heldout_avg")),
 }
 # cost per evaluated task (summary.json's ``cost``, glider/report/cost.py): column: (header, key, decimals)
 COST = {
     "seconds_per_task": ("s/task", "seconds_per_task", 2),
     "forward_passes_per_task": ("passes/task", "forward_passes_per_task", 0),
 }
-HEADERS = {"heldin_avg": "held-in avg", "heldout_avg": "held-out avg", **{k: v[0] for k, v in DIAGNOSTICS.items()},
+HEADERS = {"heldin_avg": "held-in avg", "heldout_avg": "held-out avg", "overall_avg": "overall avg", **{k: v[0] for k, v in DIAGNOSTICS.items()},
            **{k: v[0] for k, v in COST.items()}}
 
 
@@ -171,10 +174,14 @@ def markdown(agg: pd.DataFrame) -> str:
 
 
 def write_tables(frame: pd.DataFrame, agg: pd.DataFrame, out: Path) -> dict[str, Path]:
-    """report.md, report.csv (one row per configuration) and runs.csv (one row per run) in ``out``."""
+    """report.md (with the tuning split's choices, when the runs have one), report.csv (one row per
+    configuration) and runs.csv (one row per run) in ``out``."""
+    from glider.report.tuning_choice import tuning_choices
+
     out.mkdir(parents=True, exist_ok=True)
     files = {"report_md": out / "report.md", "report_csv": out / "report.csv", "runs_csv": out / "runs.csv"}
-    atomic_write_text(files["report_md"], markdown(agg))
+    chosen = tuning_choices(agg)
+    atomic_write_text(files["report_md"], markdown(agg) + (f"\n{chosen}" if chosen else ""))
     atomic_write_text(files["report_csv"], agg.to_csv(index=False))
     atomic_write_text(files["runs_csv"], frame.to_csv(index=False))
     return files

@@ -17,11 +17,18 @@ def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def split_averages(frame: pd.DataFrame) -> dict[str, float]:
-    """Mean task score per split (tasks without examples are ignored)."""
+    """Mean task score per split (tasks without examples are ignored), and ``overall_avg``.
+
+    ``overall_avg`` is the mean over every task, held-in and held-out together (the
+    examples together: tasks have equally many); n/a when some task has no score
+    (the oracle on held-out tasks), since it would then be the mean of one split.
+    """
     out = {}
     for split in ("heldin", "heldout"):
         scores = frame.loc[frame["split"] == split, "score"].dropna()
         out[f"{split}_avg"] = float(scores.mean()) if len(scores) else math.nan
+    scores = frame["score"]
+    out["overall_avg"] = float(scores.mean()) if len(scores) and scores.notna().all() else math.nan
     return out
 
 
@@ -44,7 +51,8 @@ def run_report(frame: pd.DataFrame, router: str) -> str:
     """Markdown: per-task table and the split averages of one run."""
     averages = split_averages(frame)
     table = markdown_table(frame, ["task", "split", "family", "metric", "n", "score"])
-    summary = f"**{router}**: held-in avg {_fmt(averages['heldin_avg'])}, held-out avg {_fmt(averages['heldout_avg'])}"
+    summary = (f"**{router}**: held-in avg {_fmt(averages['heldin_avg'])}, held-out avg {_fmt(averages['heldout_avg'])}, "
+               f"overall {_fmt(averages['overall_avg'])}")
     return f"{table}\n\n{summary}\n"
 
 

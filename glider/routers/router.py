@@ -87,8 +87,12 @@ class Router:
         total = self.global_scores(queries)
         if total is None:
             return None, None
-        alpha = self.alpha(total) if isinstance(self.alpha, AutoAlpha) else torch.full((total.shape[0],), float(self.alpha))
+        alpha = self.alpha_for(total)
         return scale_global_scores(total, alpha[:, None]), alpha
+
+    def alpha_for(self, total: Tensor) -> Tensor:
+        """alpha_b [B] for global scores [B, N]: the fixed alpha, or alpha=auto's per-example choice."""
+        return self.alpha(total) if isinstance(self.alpha, AutoAlpha) else torch.full((total.shape[0],), float(self.alpha))
 
     def global_scores(self, queries: QueryBatch) -> Tensor | None:
         """sum_g w_g c^g -> [B, N] before alpha; None without global scorers."""

@@ -20,6 +20,7 @@ from glider.data.datamodules import EvalDataModule
 from glider.data.spec import Example
 from glider.instruct.expert_side import expert_side_for
 from glider.instruct.queries import attach_query_embeddings, queries_lock
+from glider.library.expert_subset import select_experts
 from glider.lit.auto_alpha_utility import calibrate_by_utility
 from glider.lit.ddp import ddp_job_scope, wait_for_children
 from glider.lit.eval_gather import check_each_example_once, gather_predictions, sum_over_processes
@@ -27,6 +28,7 @@ from glider.lit.evaluation import RoutedEvaluator
 from glider.lit.lorahub_eval import LoraHubEval
 from glider.lit.run_logging import log_run, make_logger
 from glider.lit.trainer_factory import evaluation_trainer
+from glider.lit.tuning_eval import check_tuning_router, run_tuning, tuning_rows
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.report.cost import run_cost
 from glider.report.run_outputs import EvalResult, eval_result, write_run_outputs
@@ -49,6 +51,8 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         library = ctx.open_library()
         experts = library.load_all()
         side = expert_side_for(ctx.cfg, router, library)
+        subset = ctx.cfg.eval.get("experts")
+        experts, side = select_experts(experts, side, None if subset is None else [str(n) for n in subset])
     else:
         library, experts, side = None, [], ExpertSide(names=[], tasks=[])
     hub = LoraHubEval(ctx, lorahub_settings(router), experts) if lorahub_settings(router) else None
@@ -56,6 +60,9 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         experts, side = hub.model_experts(ctx.source.eval_tasks())
     model, tokenizer = ctx.load_backbone()
     routed = RoutedSeq2Seq(model, router, experts, side, targets=ctx.target_modules)
+    tuning_n = tuning_rows(ctx.cfg)
+    if tuning_n:
+        check_tuning_router(routed)  # before any evaluation work
     if router.mode == "routed" and router.auto_alpha is not None and router.auto_alpha.cutoff == "utility":
         calibrate_by_utility(ctx, routed, tokenizer)
     all_tasks = ctx.source.eval_tasks()
@@ -90,6 +97,8 @@ def run_eval(ctx: StageContext) -> EvalResult | None:
         if truncated:
             log.warning("eval: %d of %d inputs were longer than model.max_source_length=%d and were truncated", truncated, len(items), ctx.model_cfg.max_source_length)
         result = eval_result(router, ctx.seed, all_tasks, tasks, mean, count, start, trainer.world_size)
+        if tuning_n:
+            result.tuning = run_tuning(ctx, routed, tokenizer, tuning_n)
         cost = run_cost(result.seconds, result.counts, **(hub.search_cost() if hub else {}))
         extra = {"cost": cost, **(hub.summary_entries() if hub else {})}
         images = write_run_outputs(ctx.cfg, ctx.run_dir, router, result, predictions, stats, routed.expert_names,

@@ -114,6 +114,6 @@ def test_cost_per_task_becomes_columns_next_to_the_averages(tmp_path: Path) -> N
     assert report.loc["lorahub", "seconds_per_task"] == pytest.approx(1.2) and report.loc["lorahub", "seconds_per_task_std"] == pytest.approx(0.2)
     assert report.loc["oracle", "forward_passes_per_task"] == 100 and pd.isna(report.loc["base", "seconds_per_task"])
     lines = files["report_md"].read_text().splitlines()
-    assert "| held-in avg | held-out avg | s/task | passes/task | t_in |" in lines[0]
+    assert "| held-in avg | held-out avg | overall avg | s/task | passes/task | t_in |" in lines[0]
     assert "| 1.20 ± 0.20 | 130 |" in next(line for line in lines if line.startswith("| lorahub"))
     assert "| n/a | n/a |" in next(line for line in lines if line.startswith("| base"))

@@ -33,7 +33,18 @@ class Content:
 
 
 def render(content: Content) -> str:
-    """The input as text, without the instruction."""
+    """The input as text, without the instruction.
+
+    A joined form (``thing+check``) writes each part in its own form, with the next entities:
+    ``word : bazok check : tavim``.
+    """
+    if "+" in content.family:
+        texts, start = [], 0
+        for part in content.family.split("+"):
+            count = entity_count(part)
+            texts.append(render(Content(part, content.entities[start : start + count])))
+            start += count
+        return " ".join(texts)
     words = [entity.word for entity in content.entities]
     if content.family == "thing":
         return f"word : {words[0]}"
@@ -46,8 +57,27 @@ def render(content: Content) -> str:
 
 def sample_content(family: str, pool: Sequence[Entity], rng: random.Random) -> Content:
     """One input of ``family`` whose entities are distinct members of ``pool``."""
+    return Content(family, tuple(rng.sample(list(pool), entity_count(family))))
+
+
+def sample_content_from(form: str, pools: Sequence[Sequence[Entity]], rng: random.Random) -> Content:
+    """One input of ``form`` whose entity at position i comes from ``pools[i]`` (one pool: as ``sample_content``).
+
+    Pools of different positions are disjoint word sets (lexicons), so the entities stay distinct.
+    """
+    count = entity_count(form)
+    if len(pools) == 1:
+        return sample_content(form, pools[0], rng)
+    if len(pools) != count:
+        raise ValueError(f"form {form!r} has {count} entities but {len(pools)} pools were given")
+    return Content(form, tuple(rng.choice(list(pool)) for pool in pools))
+
+
+def entity_count(form: str) -> int:
+    """How many entities an input of ``form`` names (a joined form ``thing+check``: the sum of its parts)."""
+    if "+" in form:
+        return sum(entity_count(part) for part in form.split("+"))
     try:
-        count = ENTITY_COUNT[family]
+        return ENTITY_COUNT[form]
     except KeyError:
-        raise ValueError(f"unknown family {family!r}; expected one of {FAMILIES}") from None
-    return Content(family, tuple(rng.sample(list(pool), count)))
+        raise ValueError(f"unknown family {form!r}; expected one of {FAMILIES}") from None

@@ -35,7 +35,10 @@ class SyntheticTask:
     """One task: ``answer`` maps a structured input to the reference answer text.
 
     ``balanced`` asks the sampler to draw each answer equally often (by rejection from the
-    family pool) for tasks whose natural answer rate is lopsided.
+    family pool) for tasks whose natural answer rate is lopsided. ``form`` is how an input is
+    written (``contents.render``; empty: the family's name) and ``lexicons`` names the word set
+    of each entity position (empty: every entity from the common world); both matter only
+    for the mix zoo (``mix_tasks.py``), where some families have inputs of their own.
     """
 
     name: str
@@ -45,6 +48,13 @@ class SyntheticTask:
     choices: tuple[str, ...]  # empty: exact match
     description: str
     balanced: bool = False
+    form: str = ""
+    lexicons: tuple[str, ...] = ()
+
+    @property
+    def input_form(self) -> str:
+        """The input's written form (thing, check, pair or list)."""
+        return self.form or self.family
 
 
 def _read(position: int, aspect: str) -> Callable[[Content], str]:

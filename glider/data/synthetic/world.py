@@ -28,6 +28,7 @@ ASPECT_VALUES: dict[str, tuple[str, ...]] = {
     "origin": ORIGINS,
 }
 
+COMMON = "common"  # the lexicon of build_world(): every entity of task=synthetic
 _CONSONANTS = "bdfgklmnprstvz"
 _VOWELS = "aeiou"
 _NAME_SEED = "glider-zoo-names-v1"
@@ -42,6 +43,7 @@ class Entity:
     color: str
     size: str
     origin: str
+    lexicon: str = COMMON  # which word set the name comes from (glider/data/synthetic/lexicons.py)
 
     @property
     def alive(self) -> bool:
@@ -63,11 +65,15 @@ class Entity:
         return getattr(self, aspect)
 
 
+def every_cvcvc_word() -> list[str]:
+    """Every CVCVC word over the zoo's letters, in a fixed order (the space entity names come from)."""
+    pattern = (_CONSONANTS, _VOWELS, _CONSONANTS, _VOWELS, _CONSONANTS)
+    return ["".join(letters) for letters in itertools.product(*pattern)]
+
+
 def _invented_words(count: int) -> list[str]:
     """``count`` distinct CVCVC words in a fixed pseudo-random order."""
-    pattern = (_CONSONANTS, _VOWELS, _CONSONANTS, _VOWELS, _CONSONANTS)
-    every_word = ["".join(letters) for letters in itertools.product(*pattern)]
-    return random.Random(_NAME_SEED).sample(every_word, count)
+    return random.Random(_NAME_SEED).sample(every_cvcvc_word(), count)
 
 
 @dataclass(frozen=True)
@@ -79,20 +85,25 @@ class World:
     eval_entities: tuple[Entity, ...]
 
 
+def held_for_evaluation(kind: int, color: int, size: int, origin: int) -> bool:
+    """The split rule: a quarter of the feature combinations never reach an expert."""
+    return (kind + color + size + origin) % 4 == 0
+
+
+def make_world(words: list[str], lexicon: str = COMMON) -> World:
+    """One entity per feature combination, named by ``words`` in order, split by ``held_for_evaluation``."""
+    combos = list(itertools.product(range(4), repeat=4))
+    if len(words) != len(combos):
+        raise ValueError(f"a world needs {len(combos)} words, got {len(words)}")
+    entities, train, held = [], [], []
+    for word, (kind, color, size, origin) in zip(words, combos):
+        entity = Entity(word=word, kind=KINDS[kind], color=COLORS[color], size=SIZES[size], origin=ORIGINS[origin], lexicon=lexicon)
+        entities.append(entity)
+        (held if held_for_evaluation(kind, color, size, origin) else train).append(entity)
+    return World(tuple(entities), tuple(train), tuple(held))
+
+
 @lru_cache(maxsize=1)
 def build_world() -> World:
     """The one fixed world (cached; identical on every call and every machine)."""
-    combos = list(itertools.product(range(4), repeat=4))
-    words = _invented_words(len(combos))
-    entities, train, held = [], [], []
-    for word, (kind, color, size, origin) in zip(words, combos):
-        entity = Entity(
-            word=word,
-            kind=KINDS[kind],
-            color=COLORS[color],
-            size=SIZES[size],
-            origin=ORIGINS[origin],
-        )
-        entities.append(entity)
-        (held if (kind + color + size + origin) % 4 == 0 else train).append(entity)
-    return World(tuple(entities), tuple(train), tuple(held))
+    return make_world(_invented_words(4**4))
