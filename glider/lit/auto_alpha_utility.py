@@ -1,13 +1,14 @@
-"""router.alpha_auto.cutoff=utility: run the experts' probe examples with both alphas, then refit tau.
+"""router.alpha_auto.cutoff=utility: run the experts' probe examples with each candidate alpha, then fit the rule.
 
 For every expert i (task t_i) the probe examples are the held-back training examples
 samples[K+R : K+R+P] of its task, with their answers (the task source's training data,
-drawn as the experts stage drew it). Each is scored four times by the routed model itself
-(local scores + alpha * global scores, the router's selection):
-  own expert present,          alpha_high and alpha_low   -> g_p = acc_high - acc_low
-  own expert removed (-inf),   alpha_high and alpha_low   -> h_q = acc_high - acc_low
-and AutoAlpha.fit_utility picks the cut of largest expected gain on the probes' best
-global scores (m with the expert present, u with it removed; see auto_alpha.py).
+drawn as the experts stage drew it). Each is scored by the routed model itself (local
+scores + alpha * global scores, the router's selection) with every candidate alpha
+(``router.alpha_auto.grid``, else alpha_high and alpha_low):
+  own expert present          -> acc_p(alpha)       (g_p = acc_p(high) - acc_p(low))
+  own expert removed (-inf)   -> acc'_q(alpha)      (h_q = acc'_q(high) - acc'_q(low))
+and AutoAlpha.fit_utility picks the pair and the cut of largest expected accuracy on the
+probes' best global scores (m with the expert present, u with it removed; see auto_alpha.py).
 Expert side only: no evaluation example is used.
 """
 
@@ -108,7 +109,10 @@ def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: An
     probe_items = items_by_task(ctx, router, specs, side.tasks, per_expert)
     if "instruction_emb" not in next(iter(probe_items.values()))[0]:
         raise ConfigError("router.alpha_auto.cutoff=utility needs the instruction global scorer (router=glider or instruction).")
-    queries_emb, gains_present, gains_removed = [], [], []
+    alphas = auto.candidate_alphas()
+    queries_emb: list = []
+    present: dict[float, list[Tensor]] = {a: [] for a in alphas}
+    removed_acc: dict[float, list[Tensor]] = {a: [] for a in alphas}
     for i, examples in enumerate(per_expert):
         spec = specs[side.tasks[i]]
         items = probe_items[spec.name]
@@ -120,16 +124,18 @@ def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: An
         scores = router.global_scores(queries)  # [P, N]
         removed = scores.clone()
         removed[:, i] = float("-inf")
-        acc = {(where, alpha): score_with_bias(routed, tokenizer, collator, spec, items, scale_global_scores(s, alpha), max_new, device)
-               for where, s in (("present", scores), ("removed", removed)) for alpha in (auto.high, auto.low)}
-        gains_present.append(acc["present", auto.high] - acc["present", auto.low])
-        gains_removed.append(acc["removed", auto.high] - acc["removed", auto.low])
+        for alpha in alphas:
+            present[alpha].append(score_with_bias(routed, tokenizer, collator, spec, items, scale_global_scores(scores, alpha), max_new, device))
+            removed_acc[alpha].append(score_with_bias(routed, tokenizer, collator, spec, items, scale_global_scores(removed, alpha), max_new, device))
         queries_emb.append(queries.instruction_emb)
     routed.train(was_training)
     matched, unmatched = probe_match_scores(side, queries_emb, auto.matched)
-    auto.fit_utility(torch.cat(matched), torch.cat(unmatched), torch.cat(gains_present), torch.cat(gains_removed))
+    auto.fit_utility(torch.cat(matched), torch.cat(unmatched), {a: torch.cat(v) for a, v in present.items()},
+                     {a: torch.cat(v) for a, v in removed_acc.items()})
     log.info(
-        "alpha=auto (cutoff=utility): on %d probe examples alpha %g vs %g gains %+.3f with the own expert, %+.3f without; threshold %.3f",
-        sum(len(e) for e in per_expert), auto.high, auto.low, auto.matched_gain, auto.unmatched_gain, auto.threshold,
+        "alpha=auto (cutoff=utility, alphas %s): on %d probe examples alpha %g vs %g gains %+.3f with the own expert, "
+        "%+.3f without; threshold %.3f; probe accuracy %.3f",
+        "/".join(f"{a:g}" for a in alphas), sum(len(e) for e in per_expert), auto.high, auto.low, auto.matched_gain,
+        auto.unmatched_gain, auto.threshold, auto.probe_accuracy,
     )
     return auto

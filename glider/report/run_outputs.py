@@ -109,7 +109,8 @@ def print_run_report(result: EvalResult, router: Router, summary: dict[str, Any]
     if summary["alpha_auto"]:
         auto = summary["alpha_auto"]
         shares = ", ".join(f"{share:.0%} of {split}" for split, share in auto["high_fraction_by_split"].items())
-        print(f"alpha=auto ({auto['cutoff']} cutoff, threshold {auto['threshold']:.3f}): alpha {auto['high']:g} for {shares} examples",
+        print(f"alpha=auto ({auto['cutoff']} cutoff, threshold {auto['threshold']:.3f}): alpha {auto['high']:g} for {shares} examples, "
+              f"{auto['low']:g} for the others",
               flush=True)
 
 
@@ -128,4 +129,5 @@ def auto_alpha_info(router: Router, predictions: list[dict], tasks: list[TaskSpe
     return {"threshold": alpha.threshold, "high": alpha.high, "low": alpha.low, "matched_mean": alpha.matched_mean,
             "unmatched_mean": alpha.unmatched_mean, "separation": alpha.separation, "matched": alpha.matched,
             "cutoff": alpha.cutoff, "matched_gain": alpha.matched_gain, "unmatched_gain": alpha.unmatched_gain,
+            "grid": alpha.grid, "probe_accuracy": alpha.probe_accuracy,
             **high_alpha_fractions(predictions, tasks, alpha.high)}

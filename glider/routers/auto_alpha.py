@@ -14,7 +14,11 @@ and tau is chosen on them by ``cutoff`` (candidates: midpoints between neighbour
         h_q = acc(q | alpha_high) - acc(q | alpha_low)            own expert removed
         tau = argmax_tau  mean_p [m_p >= tau] g_p + mean_q [u_q >= tau] h_q
       (glider/lit/auto_alpha_utility.py runs the probes). A large alpha is given where
-      it helped the probes, whatever the separation of the scores.
+      it helped the probes, whatever the separation of the scores. With a ``grid`` of
+      alphas the pair is chosen too: every (alpha_high > alpha_low) of the grid, with its best
+      tau, is scored by the probes' total accuracy
+        U = mean_p acc(p | alpha_low) + mean_q acc(q | alpha_low) + (the gain above at tau)
+      and the best pair is kept (the cuts below / above every score give one alpha to all).
 No evaluation data is used.
 
 own_i(p) depends on ``matched``:
@@ -53,6 +57,8 @@ class AutoAlpha:
     cutoff: str = "balanced"  # or "utility" (the configs' default): how tau is chosen from the probes
     matched_gain: float | None = None  # utility: mean g_p (alpha high - low, own expert present)
     unmatched_gain: float | None = None  # utility: mean h_q (own expert removed)
+    grid: list[float] | None = None  # utility: candidate alphas; high and low are chosen from them (None: high, low as given)
+    probe_accuracy: float | None = None  # utility: the probes' mean accuracy (present and removed) with the chosen rule
 
     def calibrate(self, experts: ExpertSide) -> AutoAlpha:
         """Fit ``threshold`` from the experts' own probe queries (leave-one-out, balanced accuracy).
@@ -74,12 +80,33 @@ class AutoAlpha:
         self.matched_mean, self.unmatched_mean = float(m.mean()), float(u.mean())
         return self
 
-    def fit_utility(self, matched: Tensor, unmatched: Tensor, matched_gain: Tensor, unmatched_gain: Tensor) -> AutoAlpha:
-        """Refit ``threshold`` as the cut of largest expected gain (``cutoff="utility"``)."""
-        self.threshold, _ = utility_threshold(matched, unmatched, matched_gain, unmatched_gain)
+    def candidate_alphas(self) -> list[float]:
+        """The alphas the utility calibration runs the probes with: the grid, or (high, low)."""
+        values = [float(a) for a in (self.grid if self.grid is not None else (self.high, self.low))]
+        if len(set(values)) < 2 or min(values) < 0:
+            raise ConfigError(f"router.alpha_auto.grid needs at least two different alphas >= 0, got {self.grid}.")
+        return sorted(set(values), reverse=True)
+
+    def fit_utility(self, matched: Tensor, unmatched: Tensor, present: dict[float, Tensor], removed: dict[float, Tensor]) -> AutoAlpha:
+        """Choose (high, low) among the candidate alphas and refit ``threshold`` (``cutoff="utility"``).
+
+        ``present[a]`` / ``removed[a]``: per-probe accuracy with alpha ``a``, own expert present / removed.
+        """
+        best: tuple[float, float, float, float] | None = None  # (U, tau, high, low)
+        alphas = self.candidate_alphas()
+        for i, high in enumerate(alphas):
+            for low in alphas[i + 1 :]:
+                tau, gain = utility_threshold(matched, unmatched, present[high] - present[low], removed[high] - removed[low])
+                total = float(present[low].float().mean() + removed[low].float().mean()) + gain
+                if best is None or total > best[0] + 1e-9:
+                    best = (total, tau, high, low)
+        assert best is not None
+        total, self.threshold, self.high, self.low = best
+        self.probe_accuracy = total / 2
         self.separation = balanced_accuracy(matched, unmatched, self.threshold)
         self.matched_mean, self.unmatched_mean = float(matched.mean()), float(unmatched.mean())
-        self.matched_gain, self.unmatched_gain = float(matched_gain.mean()), float(unmatched_gain.mean())
+        self.matched_gain = float((present[self.high] - present[self.low]).float().mean())
+        self.unmatched_gain = float((removed[self.high] - removed[self.low]).float().mean())
         return self
 
     def check(self) -> None:

@@ -199,7 +199,9 @@ def test_utility_threshold_takes_the_large_alpha_where_it_helped_the_probes() ->
 
 
 def test_fit_utility_records_the_cut_and_the_gains() -> None:
-    auto = AutoAlpha(cutoff="utility").fit_utility(torch.tensor([0.8, 0.9]), torch.tensor([0.2, 0.3]), torch.tensor([1.0, 0.0]), torch.tensor([-1.0, -1.0]))
+    present = {100.0: torch.tensor([1.0, 1.0]), 3.0: torch.tensor([0.0, 1.0])}  # gains +1, 0 with the own expert
+    removed = {100.0: torch.tensor([0.0, 0.0]), 3.0: torch.tensor([1.0, 1.0])}  # -1, -1 without it
+    auto = AutoAlpha(cutoff="utility").fit_utility(torch.tensor([0.8, 0.9]), torch.tensor([0.2, 0.3]), present, removed)
     assert 0.3 < auto.threshold < 0.8 and auto.separation == 1.0
     assert auto.matched_gain == 0.5 and auto.unmatched_gain == -1.0
     assert auto(torch.tensor([[0.85, 0.1], [0.25, 0.1]])).tolist() == [100.0, 3.0]
@@ -208,3 +210,25 @@ def test_fit_utility_records_the_cut_and_the_gains() -> None:
 def test_auto_alpha_rejects_an_unknown_cutoff() -> None:
     with pytest.raises(ConfigError, match="alpha_auto.cutoff"):
         AutoAlpha(cutoff="best").calibrate(_phrasing_side())
+
+
+def test_utility_with_a_grid_chooses_the_pair_and_the_cut() -> None:
+    """Probe accuracies per alpha: 30 is best for every matched probe, 3 for unmatched ones scored low."""
+    matched = torch.tensor([0.5, 0.6, 0.7, 0.8])
+    unmatched = torch.tensor([0.3, 0.4, 0.45, 0.65])
+    present = {100.0: torch.tensor([0.0, 1, 1, 1]), 30.0: torch.ones(4), 3.0: torch.zeros(4)}
+    removed = {100.0: torch.tensor([0.0, 0, 0, 1]), 30.0: torch.tensor([0.0, 0, 0, 1]), 3.0: torch.tensor([1.0, 1, 1, 0])}
+    auto = AutoAlpha(grid=[3, 30, 100], cutoff="utility").fit_utility(matched, unmatched, present, removed)
+    assert (auto.high, auto.low) == (30.0, 3.0)
+    assert auto.threshold == pytest.approx(0.475)  # all matched and the unmatched 0.65 get 30, the three low unmatched get 3
+    assert auto.probe_accuracy == pytest.approx((4 / 4 + 4 / 4) / 2)
+    assert auto(torch.tensor([[0.7, 0.1], [0.2, 0.4]])).tolist() == [30.0, 3.0]
+    # one alpha for all when no cut pays: the cut lies below every score
+    flat = AutoAlpha(grid=[3, 30], cutoff="utility").fit_utility(matched, unmatched, {30.0: torch.ones(4), 3.0: torch.zeros(4)},
+                                                                 {30.0: torch.ones(4), 3.0: torch.zeros(4)})
+    assert flat.high == 30.0 and flat.threshold < 0.3
+
+
+def test_a_grid_needs_two_alphas() -> None:
+    with pytest.raises(ConfigError, match="alpha_auto.grid"):
+        AutoAlpha(grid=[10], cutoff="utility").candidate_alphas()
