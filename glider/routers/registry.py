@@ -86,6 +86,9 @@ def build_router(
         if alpha != "auto":
             raise ConfigError(f"router.alpha must be a number or 'auto', got '{alpha}'.")
         alpha_value: float | AutoAlpha = AutoAlpha(**dict(alpha_auto or {}))
+        alpha_value.check()
+        if alpha_value.cutoff == "utility":
+            alpha_value.candidate_alphas()  # a grid of fewer than two alphas is an error now, not after the probes
     else:
         alpha_value = float(alpha)
         if not alpha_value >= 0:
