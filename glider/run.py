@@ -45,24 +45,28 @@ def _run(cfg: DictConfig) -> float | None:
 
 
 OBJECTIVES = ("mean_heldin_heldout", "heldin", "tuning")
+NO_TUNING_SPLIT = "objective=tuning scores the tuning split: set eval.tuning.examples_per_task to a number of rows (e.g. 50)."
+
+
+def _known_objective(objective: str) -> str:
+    if objective not in OBJECTIVES:
+        raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got '{objective}'.")
+    return objective
 
 
 def check_objective(cfg: DictConfig) -> None:
     """One clear error, before any work, for an unknown objective or a tuning objective without a tuning split."""
-    objective = str(cfg.get("objective", "mean_heldin_heldout"))
-    if objective not in OBJECTIVES:
-        raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got '{objective}'.")
-    if objective == "tuning" and not int(cfg.eval.get("tuning", {}).get("examples_per_task", 0) or 0):
-        raise ConfigError("objective=tuning scores the tuning split: set eval.tuning.examples_per_task to a number of rows (e.g. 50).")
+    from glider.lit.tuning_eval import tuning_rows
+
+    if _known_objective(str(cfg.get("objective", "mean_heldin_heldout"))) == "tuning" and not tuning_rows(cfg):
+        raise ConfigError(NO_TUNING_SPLIT)
 
 
 def objective_value(objective: str, result: Any) -> float | None:
     """What a sweeper maximises: the evaluation examples' averages, or (``tuning``) the tuning split's."""
-    if objective not in OBJECTIVES:
-        raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got '{objective}'.")
-    if objective == "tuning":
+    if _known_objective(objective) == "tuning":
         if not result.tuning:
-            raise ConfigError("objective=tuning scores the tuning split: set eval.tuning.examples_per_task to a number of rows (e.g. 50).")
+            raise ConfigError(NO_TUNING_SPLIT)
         averages = (result.tuning["heldin_avg"], result.tuning["heldout_avg"])
     elif objective == "heldin":
         return result.averages.get("heldin_avg")

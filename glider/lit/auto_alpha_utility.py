@@ -78,6 +78,13 @@ def score_with_bias(routed: RoutedSeq2Seq, tokenizer: Any, collator: EvalCollato
     return scores.float().cpu()
 
 
+def without_expert(scores: Tensor, index: int) -> Tensor:
+    """Global scores [P, N] with expert ``index`` removed (-inf: never selected), as for a task without its expert."""
+    removed = scores.clone()
+    removed[:, index] = float("-inf")
+    return removed
+
+
 def items_by_task(ctx: StageContext, router: Any, specs: dict[str, TaskSpec], tasks: list[str],
                    per_expert: list[list[Example]]) -> dict[str, list[dict[str, Any]]]:
     """Every probe example with its query embeddings, per task (one embedding pass for all experts)."""
@@ -122,8 +129,7 @@ def calibrate_by_utility(ctx: StageContext, routed: RoutedSeq2Seq, tokenizer: An
             input_emb=torch.stack([it["input_emb"] for it in items]) if "input_emb" in items[0] else None,
         )
         scores = router.global_scores(queries)  # [P, N]
-        removed = scores.clone()
-        removed[:, i] = float("-inf")
+        removed = without_expert(scores, i)
         for alpha in alphas:
             present[alpha].append(score_with_bias(routed, tokenizer, collator, spec, items, scale_global_scores(scores, alpha), max_new, device))
             removed_acc[alpha].append(score_with_bias(routed, tokenizer, collator, spec, items, scale_global_scores(removed, alpha), max_new, device))

@@ -31,7 +31,7 @@ from torch import Tensor
 from glider.data.collate import EvalCollator
 from glider.data.spec import Example
 from glider.errors import ConfigError
-from glider.lit.auto_alpha_utility import calibration_device, items_by_task, score_with_bias
+from glider.lit.auto_alpha_utility import calibration_device, items_by_task, score_with_bias, without_expert
 from glider.moe.routed_model import RoutedSeq2Seq
 from glider.routers.base import QueryBatch
 from glider.routers.router import scale_global_scores
@@ -68,9 +68,7 @@ def tuning_biases(routed: RoutedSeq2Seq, queries: QueryBatch, own: int) -> tuple
     scores = router.global_scores(queries)
     if scores is None:
         scores = torch.zeros(queries.size, routed.num_experts)
-    removed = scores.clone()
-    removed[:, own] = float("-inf")
-    return tuple(scale_global_scores(s, router.alpha_for(s)[:, None]) for s in (scores, removed))  # type: ignore[return-value]
+    return tuple(scale_global_scores(s, router.alpha_for(s)[:, None]) for s in (scores, without_expert(scores, own)))  # type: ignore[return-value]
 
 
 @torch.no_grad()
