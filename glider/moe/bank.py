@@ -19,9 +19,10 @@ Storage: ``lora_A`` contiguous ``[N, r, d_in]`` and ``lora_Bt`` contiguous ``[N,
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-# dtypes torch._grouped_mm takes; its operands' rows must be 16-byte aligned
+# dtypes F.grouped_mm takes; its operands' rows must be 16-byte aligned
 _GROUPED_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 CPU_CHUNK_BYTES = 4 << 20  # gathered rows + slot outputs per run of experts on CPU (benchmarks/README.md)
 
@@ -112,11 +113,11 @@ def _runs(counts: Tensor, total: int, slot_bytes: int, device: torch.device) -> 
 def segment_products(rows: Tensor, mats: Tensor, counts: Tensor) -> Tensor:
     """``out[s] = rows[s] @ mats[g]`` for rows sorted by group, ``counts[g]`` rows in group g.
 
-    rows: ``[S, p]``; mats: ``[G, p, q]`` (any strides). One ``torch._grouped_mm`` call where it
-    runs (float32/bfloat16/float16, p and q aligned to 16 bytes, no gradient needed: its CPU
-    backward is not usable); else one product per non-empty group. ``torch._grouped_mm`` is
-    private, but the only torch op that runs every group's product in one call: a Python loop
-    costs about 10 us per used expert, 0.1 - 0.2 of the bare layer with 166 experts at 128 tokens.
+    rows: ``[S, p]``; mats: ``[G, p, q]`` (any strides). One ``torch.nn.functional.grouped_mm``
+    call where it runs (float32/bfloat16/float16, p and q aligned to 16 bytes, no gradient
+    needed: its CPU backward is not usable); else one product per non-empty group. It is the
+    only torch op that runs every group's product in one call: a Python loop costs about 10 us
+    per used expert, 0.1 - 0.2 of the bare layer with 166 experts at 128 tokens.
     """
     align = 16 // rows.element_size()
     grouped = (
@@ -124,7 +125,7 @@ def segment_products(rows: Tensor, mats: Tensor, counts: Tensor) -> Tensor:
         and mats.shape[2] % align == 0 and not (torch.is_grad_enabled() and (rows.requires_grad or mats.requires_grad))
     )
     if grouped:
-        return torch._grouped_mm(rows.contiguous(), mats, offs=counts.cumsum(0, dtype=torch.int32))
+        return F.grouped_mm(rows.contiguous(), mats, offs=counts.cumsum(0, dtype=torch.int32))
     sizes = counts.tolist()
     pieces = [seg @ mats[g] for g, seg in enumerate(rows.split(sizes)) if sizes[g]]
     return torch.cat(pieces) if pieces else rows.new_zeros(0, mats.shape[2])

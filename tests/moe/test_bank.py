@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from glider.moe.bank import ExpertBank, segment_products
 from glider.moe.merged import merged_delta
@@ -31,7 +32,7 @@ def apply(x, indices, weights, lora_A, lora_B, scale, out=None):
     return ExpertBank(lora_A, lora_B.transpose(1, 2), scale)(x, indices, weights, out)
 
 
-# (T, N, k, r, d_in, d_out): aligned shapes take torch._grouped_mm, odd ones one product per expert
+# (T, N, k, r, d_in, d_out): aligned shapes take F.grouped_mm, odd ones one product per expert
 SHAPES = [
     (64, 8, 2, 4, 16, 24),
     (100, 37, 1, 8, 32, 12),
@@ -72,8 +73,8 @@ def test_runs_of_experts_give_the_same_result(monkeypatch, chunk_bytes):
 
 def test_grouped_products_are_taken_where_they_run(monkeypatch):
     calls = []
-    real = torch._grouped_mm
-    monkeypatch.setattr(torch, "_grouped_mm", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    real = F.grouped_mm
+    monkeypatch.setattr(F, "grouped_mm", lambda *a, **kw: calls.append(1) or real(*a, **kw))
     apply(*make_case(64, 8, 2, 4, 16, 24))
     assert len(calls) == 2  # A side and B side, one call each
     apply(*make_case(40, 9, 2, 3, 7, 11))  # rows not 16-byte aligned: one product per expert
