@@ -10,6 +10,11 @@ in the job's own output directory::
 
 When the processes come from outside (SLURM tasks, torchrun), Lightning finds them in the
 environment and nothing is launched here.
+
+Lightning has no public hook for the children's command line, so :class:`HydraJobLauncher`
+subclasses its private ``_SubprocessScriptLauncher`` (and overrides ``_call_children_scripts``
+and ``DDPStrategy._configure_launcher``); tests/scale/test_ddp_equivalence.py runs it, so a Lightning release
+that changes them fails there first.
 """
 
 from __future__ import annotations
